@@ -1,0 +1,2 @@
+"""Mirror of ``onnxruntime.capi`` so that ``from onnxrun.capi.onnxruntime_pybind11_state import
+InvalidArgument`` works as it does with onnxruntime."""

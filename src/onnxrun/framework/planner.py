@@ -1,0 +1,125 @@
+"""AllocationPlanner: turns a prepared graph with created kernels into an ExecutionPlan.
+
+Values become integer slots. Constants sit in a template copied at the start of each run. Each
+step records the slots it frees afterwards (the last use of each value), so memory is released
+as early as the graph allows. Outputs that may share memory with constants or with the caller's
+feeds are copied before they are handed back, so callers own what they get.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from ..ir.graph import Graph, Node, Value
+
+
+@dataclass
+class Step:
+    node: Node
+    fn: object
+    in_slots: Tuple[int, ...]
+    out_slots: Tuple[int, ...]
+    free_slots: Tuple[int, ...]
+    multi: Optional[bool]  # True: kernel returns a tuple; None: decide at run time
+    provider: str = "CPUExecutionProvider"
+
+
+@dataclass
+class ExecutionPlan:
+    graph: Graph
+    steps: List[Step]
+    n_slots: int
+    template: list
+    input_slots: List[int]
+    outer_slots: List[int]
+    output_slots: List[int]
+    copy_outputs: List[bool]
+    slot_of: Dict[str, int]
+    names: List[str]
+    # (fn, in_slots, out_slots, free_slots, multi, node) per step: what the run loop reads
+    flat: List[tuple] = field(default_factory=list)
+    trash_slot: int = 0
+
+
+def build_plan(graph: Graph, kernels: Sequence[Tuple[Node, object, Optional[bool]]],
+               outer: Sequence[Value] = (), keep: Sequence[str] = ()) -> ExecutionPlan:
+    """``kernels``: (node, callable, multi) in execution order. ``keep``: value names that must
+    not be freed (fetchable intermediates)."""
+    slot_of: Dict[str, int] = {}
+    names: List[str] = []
+
+    def slot(v: Value) -> int:
+        s = slot_of.get(v.name)
+        if s is None:
+            s = slot_of[v.name] = len(names)
+            names.append(v.name)
+        return s
+
+    input_slots = [slot(v) for v in graph.inputs]
+    outer_slots = [slot(v) for v in outer]
+    const_values = [v for v in graph.values.values() if v.const is not None]
+    for v in const_values:
+        slot(v)
+    for node, _, _ in kernels:
+        for v in node.inputs + node.implicit_inputs + node.outputs:
+            if v is not None:
+                slot(v)
+    for v in graph.outputs:
+        slot(v)
+    trash = len(names)
+    names.append("")
+    template = [None] * len(names)
+    for v in const_values:
+        template[slot_of[v.name]] = v.const
+
+    # last use of every slot
+    last_use: Dict[int, int] = {}
+    for k, (node, _, _) in enumerate(kernels):
+        for v in node.inputs + node.implicit_inputs:
+            if v is not None:
+                last_use[slot_of[v.name]] = k
+    pinned = {slot_of[v.name] for v in graph.outputs}
+    pinned |= {slot_of[v.name] for v in const_values}
+    pinned |= {slot_of[n] for n in keep if n in slot_of}
+    frees: List[List[int]] = [[] for _ in kernels]
+    for k, (node, _, _) in enumerate(kernels):
+        for v in node.outputs:
+            if v is not None:
+                s = slot_of[v.name]
+                if s not in pinned and s not in last_use:
+                    frees[k].append(s)  # produced but never read
+    for s, k in last_use.items():
+        if s not in pinned:
+            frees[k].append(s)
+
+    steps = []
+    for k, (node, fn, multi) in enumerate(kernels):
+        ins = tuple(slot_of[v.name] if v is not None else trash for v in node.inputs)
+        ins += tuple(slot_of[v.name] for v in node.implicit_inputs)
+        outs = tuple(slot_of[v.name] if v is not None else trash for v in node.outputs)
+        steps.append(Step(node, fn, ins, outs, tuple(sorted(set(frees[k]))), multi,
+                          node.provider or "CPUExecutionProvider"))
+
+    copy_outputs = _outputs_needing_copy(graph, kernels, outer)
+    plan = ExecutionPlan(graph, steps, len(names), template, input_slots, outer_slots,
+                         [slot_of[v.name] for v in graph.outputs], copy_outputs, slot_of, names,
+                         trash_slot=trash)
+    plan.flat = [(s.fn, s.in_slots, s.out_slots, s.free_slots, s.multi, s.node) for s in steps]
+    return plan
+
+
+def _outputs_needing_copy(graph: Graph, kernels, outer) -> List[bool]:
+    """An output may share memory with a constant, a feed or an outer value unless every
+    kernel on its way declared fresh outputs."""
+    foreign = {v.name for v in graph.inputs} | {v.name for v in outer}
+    foreign |= {v.name for v in graph.values.values() if v.const is not None}
+    shares: Dict[str, bool] = {n: True for n in foreign}
+    for node, _, _ in kernels:
+        fresh = bool(node.kernel_def is not None and node.kernel_def.fresh)
+        reads_foreign = any(shares.get(v.name, False) for v in node.inputs + node.implicit_inputs
+                            if v is not None)
+        for v in node.outputs:
+            if v is not None:
+                shares[v.name] = (not fresh) and reads_foreign
+    return [shares.get(v.name, True) for v in graph.outputs]

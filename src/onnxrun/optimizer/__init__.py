@@ -1,0 +1,56 @@
+"""Stage 4: graph transformers, applied by ``graph_optimization_level``.
+
+A transformer is a module here exposing ``NAME``, ``LEVEL`` (1 basic, 2 extended, 3 layout) and
+``apply(graph, ctx) -> bool`` (True when it changed the graph). Each applies to one graph; the
+manager runs it over the main graph and every subgraph, repeating a level until nothing changes.
+Transformers never remove or rename graph inputs or outputs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import List
+
+from ..ir.graph import Graph
+
+_TRANSFORMERS: List = []
+
+
+def transformers() -> List:
+    if not _TRANSFORMERS:
+        for mod in pkgutil.iter_modules(__path__):
+            if mod.name.startswith("_"):
+                continue
+            m = importlib.import_module(f"{__name__}.{mod.name}")
+            if hasattr(m, "apply") and hasattr(m, "LEVEL"):
+                _TRANSFORMERS.append(m)
+        _TRANSFORMERS.sort(key=lambda m: (m.LEVEL, getattr(m, "ORDER", 50), m.NAME))
+    return _TRANSFORMERS
+
+
+def _graphs(graph: Graph):
+    yield graph
+    for _, node in list(graph.walk()):
+        for _, sub in node.subgraphs():
+            yield sub
+
+
+def optimize(graph: Graph, level: int, ctx) -> List[str]:
+    """Apply every transformer whose level is <= ``level``; returns names of those that fired."""
+    fired = []
+    disabled = getattr(ctx, "disabled_optimizers", set())
+    for lvl in (1, 2, 3):
+        if level < lvl:
+            break
+        active = [t for t in transformers() if t.LEVEL == lvl and t.NAME not in disabled]
+        for _ in range(8):
+            changed = False
+            for t in active:
+                for g in list(_graphs(graph)):
+                    if t.apply(g, ctx):
+                        changed = True
+                        fired.append(t.NAME)
+            if not changed:
+                break
+    return fired

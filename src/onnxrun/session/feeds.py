@@ -1,0 +1,102 @@
+"""Feed validation and conversion, with onnxruntime's checks and messages."""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional
+
+import numpy as np
+
+from ..errors import InvalidArgument
+from ..ir.types import (ELEM_TYPE_NAMES, MapType, OptionalType, SequenceType, TensorType,
+                        TypeInfo, dtype_of, elem_of)
+
+
+class FeedSpec:
+    """What one graph input accepts; checks are precomputed at initialization."""
+
+    __slots__ = ("name", "type", "dtype", "rank", "fixed", "optional", "type_string")
+
+    def __init__(self, name: str, type_info: Optional[TypeInfo], optional: bool = False) -> None:
+        self.name = name
+        self.type = type_info
+        self.optional = optional or isinstance(type_info, OptionalType)
+        self.type_string = type_info.type_string() if type_info is not None else ""
+        inner = type_info.elem if isinstance(type_info, OptionalType) else type_info
+        self.dtype = None
+        self.rank = None
+        self.fixed = ()
+        if isinstance(inner, TensorType):
+            try:
+                self.dtype = dtype_of(inner.elem)
+            except ValueError:
+                self.dtype = None
+            if inner.shape is not None:
+                self.rank = len(inner.shape)
+                self.fixed = tuple((i, d) for i, d in enumerate(inner.shape) if isinstance(d, int))
+
+    def convert(self, value: Any):
+        """The value as the runtime holds it, or an InvalidArgument saying what is wrong."""
+        t = self.type
+        if isinstance(t, OptionalType):
+            if value is None:
+                return None
+            t = t.elem
+        if isinstance(t, SequenceType):
+            if not isinstance(value, (list, tuple)):
+                raise InvalidArgument(f"Input '{self.name}' expects a sequence "
+                                      f"({self.type_string}), got {type(value).__name__}")
+            return [np.asarray(v) for v in value]
+        if isinstance(t, MapType):
+            if not isinstance(value, dict):
+                raise InvalidArgument(f"Input '{self.name}' expects a map ({self.type_string}), "
+                                      f"got {type(value).__name__}")
+            return value
+        return self._tensor(value)
+
+    def _tensor(self, value):
+        if not isinstance(value, np.ndarray):
+            if self.dtype is not None:
+                try:
+                    value = np.asarray(value, dtype=self.dtype)
+                except (TypeError, ValueError) as exc:
+                    raise InvalidArgument(f"Input '{self.name}': cannot convert "
+                                          f"{type(value).__name__} to {self.type_string}: "
+                                          f"{exc}") from None
+            else:
+                value = np.asarray(value)
+        if self.dtype is not None and value.dtype != self.dtype:
+            if self.dtype == object and value.dtype.kind in "US":
+                value = value.astype(object)
+            else:
+                raise InvalidArgument(
+                    f"Unexpected input data type. Actual: ({_tensor_type_string(value)}) , "
+                    f"expected: ({self.type_string})")
+        if self.rank is not None:
+            if value.ndim != self.rank:
+                raise InvalidArgument(
+                    f"Invalid rank for input: {self.name} Got: {value.ndim} Expected: "
+                    f"{self.rank} Please fix either the inputs/outputs or the model.")
+            bad = [(i, value.shape[i], d) for i, d in self.fixed if value.shape[i] != d]
+            if bad:
+                lines = "".join(f" index: {i} Got: {g} Expected: {e}\n" for i, g, e in bad)
+                raise InvalidArgument(f"Got invalid dimensions for input: {self.name} for the "
+                                      f"following indices\n{lines} Please fix either the "
+                                      "inputs/outputs or the model.")
+        return value
+
+
+def _tensor_type_string(arr: np.ndarray) -> str:
+    try:
+        return f"tensor({ELEM_TYPE_NAMES[elem_of(arr.dtype)]})"
+    except (ValueError, KeyError):
+        return f"tensor({arr.dtype})"
+
+
+def check_names(feed_names: List[str], known: dict, required: List[str]) -> None:
+    missing = [n for n in required if n not in feed_names]
+    if missing:
+        raise ValueError(f"Required inputs ({missing}) are missing from input feed "
+                         f"({list(feed_names)}).")
+    for n in feed_names:
+        if n not in known:
+            raise InvalidArgument(f"Invalid input name: {n}")
