@@ -1,0 +1,1 @@
+"""The ``onnxrun`` command line. Each subcommand lives in its own module here."""
