@@ -1,0 +1,182 @@
+"""Conv (opsets 1, 11, 22): 1-D/2-D/3-D, groups, dilations, strides, pads and auto_pad.
+
+The algorithm is picked from the weight shape and attributes: one GEMM for 1x1 convs, a direct
+shifted multiply-add for depthwise convs, Winograd F(2x2,3x3) for wide 3x3 stride-1 convs, and
+im2col (strided window view copied into one buffer) + batched GEMM over groups otherwise."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import InvalidArgument
+from ..base import OpKernel
+from ..registry import kernel
+from . import _winograd
+from ._common import (auto_pad_attr, compute_dtype, ints_attr, out_shape_and_pads, pad_spatial,
+                      spatial_params, windows)
+
+#: Winograd pays off from this many input and output channels on.
+WINOGRAD_MIN_CHANNELS = 64
+
+
+class _Prepared:
+    """Weights reshaped for the chosen algorithm (built at init for constant W, else per run)."""
+
+    __slots__ = ("algo", "wmat", "U", "wdw")
+
+    def __init__(self, algo, wmat=None, U=None, wdw=None):
+        self.algo, self.wmat, self.U, self.wdw = algo, wmat, U, wdw
+
+
+@kernel("Conv", since=1, fresh=True)
+class Conv(OpKernel):
+    """Conv for every opset version (the versions differ only in allowed types)."""
+
+    def __init__(self, info):
+        super().__init__(info)
+        self.auto_pad = auto_pad_attr(info)
+        self.group = int(info.attr("group", 1))
+        if self.group < 1:
+            raise InvalidArgument(f"group must be >= 1, got {self.group}")
+        self.kernel_shape = ints_attr(info, "kernel_shape")
+        self.strides = ints_attr(info, "strides")
+        self.dilations = ints_attr(info, "dilations")
+        self.pads = ints_attr(info, "pads")
+        self.prepared = None
+        W = info.const_inputs[1] if len(info.const_inputs) > 1 else None
+        if W is not None:
+            self._check_w(W)
+            self.prepared = self._prepare(W)
+
+    # -- planning ---------------------------------------------------------------------------
+    def _check_w(self, W):
+        if W.ndim < 3:
+            raise InvalidArgument(f"W must have rank >= 3 (M, C/group, k...), got shape {W.shape}")
+        if W.shape[0] % self.group:
+            raise InvalidArgument(
+                f"W's output channels {W.shape[0]} must be divisible by group {self.group}")
+        if self.kernel_shape is not None and list(W.shape[2:]) != self.kernel_shape:
+            raise InvalidArgument(
+                f"kernel_shape {self.kernel_shape} does not match W's shape {W.shape}")
+
+    def _params(self, nsp):
+        kernel = self.kernel_shape
+        return spatial_params(nsp, kernel, self.strides, self.dilations, self.pads)
+
+    def _prepare(self, W) -> _Prepared:
+        nsp = W.ndim - 2
+        strides, dil, pads = spatial_params(nsp, list(W.shape[2:]), self.strides,
+                                            self.dilations, self.pads)
+        cdt = compute_dtype(W.dtype)
+        W = np.asarray(W, dtype=cdt)
+        M, Cg = W.shape[:2]
+        G = self.group
+        ks = W.shape[2:]
+        if (nsp == 2 and ks == (3, 3) and strides == [1, 1] and dil == [1, 1] and G == 1
+                and M >= WINOGRAD_MIN_CHANNELS and Cg >= WINOGRAD_MIN_CHANNELS
+                and cdt in (np.float32, np.float64)):
+            return _Prepared("winograd", U=_winograd.filter_transform(W))
+        if Cg == 1 and M == G:
+            # depthwise: (C, k...) one filter per channel
+            return _Prepared("depthwise", wdw=np.ascontiguousarray(W.reshape((M,) + ks)))
+        K = Cg * int(np.prod(ks, dtype=np.int64))
+        wmat = np.ascontiguousarray(W.reshape(G, M // G, K))
+        if all(k == 1 for k in ks):
+            return _Prepared("pointwise", wmat=wmat)
+        return _Prepared("im2col", wmat=wmat)
+
+    # -- run --------------------------------------------------------------------------------
+    def __call__(self, X, W, B=None):
+        if X.ndim < 3:
+            raise InvalidArgument(f"X must have rank >= 3 (N, C, spatial...), got shape {X.shape}")
+        if W.ndim != X.ndim:
+            raise InvalidArgument(f"W rank {W.ndim} must equal X rank {X.ndim}")
+        G = self.group
+        N, C = X.shape[:2]
+        M, Cg = W.shape[:2]
+        if Cg * G != C:
+            raise InvalidArgument(
+                f"X has {C} channels but W expects {Cg} x group {G} = {Cg * G}")
+        prep = self.prepared
+        if prep is None:
+            self._check_w(W)
+            prep = self._prepare(W)
+        nsp = X.ndim - 2
+        ks = list(W.shape[2:])
+        strides, dil, pads = spatial_params(nsp, ks, self.strides, self.dilations, self.pads)
+        out_sp, pb, pe = out_shape_and_pads(X.shape[2:], ks, strides, dil, pads, self.auto_pad)
+        out_dt = X.dtype
+        cdt = compute_dtype(X.dtype)
+        x = X if X.dtype == cdt else X.astype(cdt)
+        if B is not None:
+            if B.shape != (M,):
+                raise InvalidArgument(f"B must have shape ({M},), got {B.shape}")
+        if any(o == 0 for o in out_sp) or N == 0 or M == 0:
+            return np.zeros((N, M) + tuple(out_sp), dtype=out_dt)
+        algo = prep.algo
+        if algo == "winograd":
+            Y = _winograd.conv3x3(x, prep.U.astype(cdt, copy=False), pb, out_sp)
+        elif algo == "depthwise":
+            Y = self._depthwise(x, prep.wdw.astype(cdt, copy=False), ks, strides, dil, pb, pe,
+                                out_sp)
+        elif algo == "pointwise":
+            Y = self._pointwise(x, prep.wmat.astype(cdt, copy=False), strides, pb, pe, out_sp)
+        else:
+            Y = self._im2col(x, prep.wmat.astype(cdt, copy=False), ks, strides, dil, pb, pe,
+                             out_sp)
+        if B is not None:
+            Y += B.astype(cdt, copy=False).reshape((M,) + (1,) * nsp)
+        if Y.dtype != out_dt:
+            Y = Y.astype(out_dt)
+        return Y
+
+    def _pointwise(self, x, wmat, strides, pb, pe, out_sp):
+        G, Mg, Cg = wmat.shape
+        N = x.shape[0]
+        nsp = x.ndim - 2
+        if any(pb) or any(pe):
+            x = pad_spatial(x, pb, pe)
+        if any(s != 1 for s in strides) or any(x.shape[2 + i] != out_sp[i] for i in range(nsp)):
+            x = x[(slice(None), slice(None)) + tuple(
+                slice(0, out_sp[i] * strides[i], strides[i]) for i in range(nsp))]
+        L = int(np.prod(out_sp, dtype=np.int64))
+        xm = x.reshape(N, G, Cg, L)
+        if N == 1 and G == 1:
+            Y = np.matmul(wmat[0], xm[0, 0])
+        else:
+            Y = np.matmul(wmat, xm)
+        return Y.reshape((N, G * Mg) + tuple(out_sp))
+
+    def _im2col(self, x, wmat, ks, strides, dil, pb, pe, out_sp):
+        G, Mg, K = wmat.shape
+        N, C = x.shape[:2]
+        Cg = C // G
+        nsp = x.ndim - 2
+        xp = pad_spatial(x, pb, pe)
+        xp = xp.reshape((N, G, Cg) + xp.shape[2:])
+        win = windows(xp, ks, strides, dil, out_sp)  # (N, G, Cg, k..., o...)
+        L = int(np.prod(out_sp, dtype=np.int64))
+        cols = np.empty(win.shape, dtype=x.dtype)
+        np.copyto(cols, win)
+        cols = cols.reshape(N, G, K, L)
+        if N == 1 and G == 1:
+            Y = np.matmul(wmat[0], cols[0, 0])
+        else:
+            Y = np.matmul(wmat, cols)
+        return Y.reshape((N, G * Mg) + tuple(out_sp))
+
+    @staticmethod
+    def _depthwise(x, wdw, ks, strides, dil, pb, pe, out_sp):
+        N, C = x.shape[:2]
+        nsp = x.ndim - 2
+        xp = pad_spatial(x, pb, pe)
+        win = windows(xp, ks, strides, dil, out_sp)  # (N, C, k..., o...)
+        Y = np.zeros((N, C) + tuple(out_sp), dtype=x.dtype)
+        tmp = np.empty_like(Y)
+        bshape = (C,) + (1,) * nsp
+        for idx in np.ndindex(*ks):
+            tap = win[(slice(None), slice(None)) + idx]
+            w = wdw[(slice(None),) + idx].reshape(bshape)
+            np.multiply(tap, w, out=tmp)
+            Y += tmp
+        return Y
