@@ -1,0 +1,95 @@
+"""Helpers shared by the tensor-manipulation kernels (axes, size caps, index checks)."""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, List, Optional, Sequence
+
+import numpy as np
+
+from ...errors import InvalidArgument
+
+DEFAULT_MAX_BYTES = 4 << 30
+
+
+def max_bytes(info) -> int:
+    """The largest tensor (in bytes) a kernel may allocate for ``info``'s session."""
+    return int(getattr(info, "max_tensor_bytes", DEFAULT_MAX_BYTES) or DEFAULT_MAX_BYTES)
+
+
+def check_alloc(shape: Sequence[int], dtype, limit: int, what: str = "output") -> None:
+    """Raise InvalidArgument if a tensor of ``shape``/``dtype`` would exceed ``limit`` bytes.
+
+    Uses Python ints so that huge shapes cannot overflow."""
+    dims = [int(d) for d in shape]
+    if any(d < 0 for d in dims):
+        raise InvalidArgument(f"{what} shape {dims} has a negative dimension")
+    itemsize = np.dtype(dtype).itemsize if np.dtype(dtype) != np.dtype(object) else 8
+    nbytes = math.prod(dims) * max(itemsize, 1)
+    if nbytes > limit:
+        raise InvalidArgument(
+            f"{what} shape {dims} would need {nbytes} bytes, more than the allowed "
+            f"{limit} bytes (session.max_tensor_bytes)")
+
+
+def norm_axis(axis: int, rank: int, what: str = "axis") -> int:
+    """Normalize a possibly negative axis into [0, rank); raise if out of range."""
+    a = int(axis)
+    if a < -rank or a >= rank:
+        raise InvalidArgument(f"{what} {a} is out of range for a tensor of rank {rank}; "
+                              f"expected a value in [{-rank}, {rank - 1}]")
+    return a + rank if a < 0 else a
+
+
+def norm_axes(axes: Iterable[int], rank: int, what: str = "axes") -> List[int]:
+    """Normalize a list of axes; raise on out-of-range or repeated axes."""
+    out = [norm_axis(a, rank, what) for a in axes]
+    if len(set(out)) != len(out):
+        raise InvalidArgument(f"{what} {list(axes)} contains a repeated axis")
+    return out
+
+
+def int_list(value, what: str = "input") -> List[int]:
+    """A 1-D integer tensor (or list, or scalar) as a list of Python ints."""
+    if value is None:
+        return []
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iub":
+        raise InvalidArgument(f"{what} must be an integer tensor, got {arr.dtype}")
+    return [int(v) for v in arr.reshape(-1)]
+
+
+def scalar_int(value, what: str) -> int:
+    """A single-element integer tensor as a Python int."""
+    arr = np.asarray(value)
+    if arr.size != 1:
+        raise InvalidArgument(f"{what} must hold exactly one value, got shape {list(arr.shape)}")
+    if arr.dtype.kind not in "iub":
+        raise InvalidArgument(f"{what} must be an integer tensor, got {arr.dtype}")
+    return int(arr.reshape(-1)[0])
+
+
+def check_indices(idx: np.ndarray, dim: int, what: str = "indices") -> np.ndarray:
+    """Validate gather-type indices against an axis of size ``dim`` and make them
+    non-negative (int64). Negative indices in [-dim, -1] count from the end."""
+    idx = np.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise InvalidArgument(f"{what} must be an integer tensor, got {idx.dtype}")
+    if idx.size == 0:
+        return idx.astype(np.int64, copy=False)
+    lo = int(idx.min())
+    hi = int(idx.max())
+    if lo < -dim or hi >= dim:
+        bad = lo if lo < -dim else hi
+        raise InvalidArgument(f"{what} value {bad} is out of range: expected a value in "
+                              f"[{-dim}, {dim - 1}] for an axis of size {dim}")
+    idx = idx.astype(np.int64, copy=False)
+    if lo < 0:
+        idx = np.where(idx < 0, idx + dim, idx)
+    return idx
+
+
+def const_input(info, i: int) -> Optional[np.ndarray]:
+    """Constant value of input ``i`` (initializer) or None."""
+    cs = getattr(info, "const_inputs", None) or []
+    return cs[i] if i < len(cs) else None
