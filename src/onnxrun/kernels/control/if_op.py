@@ -1,0 +1,23 @@
+"""If: run one of two subgraphs depending on a boolean condition (all opset versions)."""
+
+from __future__ import annotations
+
+from ..base import OpKernel
+from ..registry import kernel
+from ._common import scalar_bool
+
+
+@kernel("If", since=1)
+class If(OpKernel):
+    """``If(cond, *outer)``: outputs of ``then_branch`` when ``cond`` is true, else of
+    ``else_branch``. Outputs may be tensors, sequences or optionals."""
+
+    def __init__(self, info) -> None:
+        super().__init__(info)
+        self.then_branch = info.subgraph("then_branch")
+        self.else_branch = info.subgraph("else_branch")
+        self.n_out = info.num_outputs
+
+    def __call__(self, cond, *outer):
+        branch = self.then_branch if scalar_bool(cond, "If condition") else self.else_branch
+        return tuple(branch([], outer))
