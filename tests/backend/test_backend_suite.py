@@ -1,7 +1,7 @@
 """The official ONNX backend suite (node, simple, pytorch-converted, pytorch-operator, light).
 
-Cases listed in excluded.txt are expected to fail (each with its reason); one that starts
-passing fails the run (strict xfail), so the list stays true.
+Cases listed in excluded.txt are expected to fail, each with its reason. A listed case that
+passes is reported at the end of the run (see conftest.py) so the list can be kept true.
 """
 
 import warnings
@@ -17,7 +17,7 @@ CASES = harness.all_cases()
 def _param(case):
     marks = []
     if case.name in EXCLUDED:
-        marks.append(pytest.mark.xfail(reason=EXCLUDED[case.name], strict=True))
+        marks.append(pytest.mark.xfail(reason=EXCLUDED[case.name], strict=False))
     return pytest.param(case, id=f"{case.kind}/{case.name}", marks=marks)
 
 
