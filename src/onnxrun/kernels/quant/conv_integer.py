@@ -1,0 +1,103 @@
+"""ConvInteger and QLinearConv: exact integer convolution (im2col + BLAS product) with zero
+points, requantized for QLinearConv."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import InvalidArgument
+from ..base import OpKernel
+from ..registry import kernel
+from ._common import F32, int_range, saturate_cast, to_float
+from ._conv import ConvGeometry, conv_exact, shifted, to_int32
+
+
+def _w_zero_point(zp, w, what="w_zero_point"):
+    """Scalar or one entry per output channel, shaped to broadcast against W."""
+    if zp is None or zp.size == 1:
+        return None if zp is None else zp.reshape(())
+    if zp.ndim != 1 or zp.shape[0] != w.shape[0]:
+        raise InvalidArgument(f"{what} must be a scalar or have {w.shape[0]} entries (one per "
+                              f"output channel), got shape {zp.shape}")
+    return zp.reshape((-1,) + (1,) * (w.ndim - 1))
+
+
+def _x_zero_point(zp, what="x_zero_point"):
+    if zp is None:
+        return None
+    if zp.size != 1:
+        raise InvalidArgument(f"{what} must be a scalar (per-tensor), got shape {zp.shape}")
+    return zp.reshape(())
+
+
+class _ConvBase(OpKernel):
+    def __init__(self, info) -> None:
+        super().__init__(info)
+        self.geo = ConvGeometry(info)
+        self._w = None  # (shifted W, bound) when W and its zero point are constants
+
+    def _weights(self, w, wzp):
+        if self._w is not None:
+            return self._w
+        return shifted(w, _w_zero_point(wzp, w))
+
+    def _const_weights(self, info, w_index, zp_index):
+        cin = info.const_inputs
+        w = cin[w_index] if len(cin) > w_index else None
+        has_zp = len(cin) > zp_index and info.input_names[zp_index]
+        zp = cin[zp_index] if has_zp else None
+        if w is not None and (not has_zp or zp is not None):
+            self._w = shifted(w, _w_zero_point(zp, w))
+
+
+@kernel("ConvInteger", since=10, fresh=True)
+class ConvInteger(_ConvBase):
+    """int32 convolution of ``x - x_zero_point`` and ``w - w_zero_point``."""
+
+    def __init__(self, info) -> None:
+        super().__init__(info)
+        self._const_weights(info, 1, 3)
+
+    def __call__(self, x, w, x_zero_point=None, w_zero_point=None):
+        xv, bx = shifted(x, _x_zero_point(x_zero_point))
+        wv, bw = self._weights(w, w_zero_point)
+        return to_int32(conv_exact(xv, bx, wv, bw, self.geo))
+
+
+@kernel("QLinearConv", since=10, fresh=True)
+class QLinearConv(_ConvBase):
+    """Quantized convolution with optional int32 bias, per-tensor or per-output-channel
+    weight scale/zero point, requantized with round half to even and saturation."""
+
+    def __init__(self, info) -> None:
+        super().__init__(info)
+        self._const_weights(info, 3, 5)
+
+    def __call__(self, x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale,
+                 y_zero_point, B=None):
+        xv, bx = shifted(x, _x_zero_point(x_zero_point))
+        wv, bw = self._weights(w, w_zero_point)
+        acc = conv_exact(xv, bx, wv, bw, self.geo)
+        M = acc.shape[1]
+        tail = (1,) * (acc.ndim - 2)
+        if B is not None:
+            if B.size != M:
+                raise InvalidArgument(f"B must have {M} entries (one per output channel), "
+                                      f"got shape {B.shape}")
+            acc = acc + B.astype(np.float64).reshape((M,) + tail)
+        if w_scale.size == 1:
+            ws = to_float(w_scale).reshape(())
+        elif w_scale.ndim == 1 and w_scale.shape[0] == M:
+            ws = to_float(w_scale).reshape((M,) + tail)
+        else:
+            raise InvalidArgument(f"w_scale must be a scalar or have {M} entries, got shape "
+                                  f"{w_scale.shape}")
+        if x_scale.size != 1 or y_scale.size != 1 or y_zero_point.size != 1:
+            raise InvalidArgument("x_scale, y_scale and y_zero_point must be scalars")
+        mult = (to_float(x_scale).reshape(()) * ws) / to_float(y_scale).reshape(())
+        q = np.rint(acc.astype(F32) * mult.astype(F32))
+        dt = y_zero_point.dtype
+        if int_range(dt) is None:
+            raise InvalidArgument(f"unsupported output type {dt}")
+        q = q + to_float(y_zero_point).reshape(())
+        return saturate_cast(q, dt)

@@ -1,0 +1,93 @@
+"""MatMulInteger and QLinearMatMul: exact integer products with zero points (per tensor, per
+row of A, per column of B), requantized for QLinearMatMul."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import InvalidArgument
+from ..base import OpKernel
+from ..registry import kernel
+from ._common import F32, int_range, saturate_cast, to_float
+from ._conv import exact_matmul, shifted, to_int32
+
+
+def _row_param(p, a, what):
+    """A-side parameter: scalar, 1-D per row (length M) or broadcastable N-D."""
+    if p is None or p.ndim == 0 or p.size == 1:
+        return None if p is None else p.reshape(())
+    if p.ndim == 1:
+        if a.ndim < 2 or p.shape[0] != a.shape[-2]:
+            raise InvalidArgument(f"{what} of shape {p.shape} must be a scalar or have one "
+                                  f"entry per row of an input of shape {a.shape}")
+        return p.reshape(-1, 1)
+    return p
+
+
+def _col_param(p, b, what):
+    """B-side parameter: scalar, 1-D per column (length N) or broadcastable N-D."""
+    if p is None or p.ndim == 0 or p.size == 1:
+        return None if p is None else p.reshape(())
+    if p.ndim == 1:
+        if b.ndim < 2 or p.shape[0] != b.shape[-1]:
+            raise InvalidArgument(f"{what} of shape {p.shape} must be a scalar or have one "
+                                  f"entry per column of an input of shape {b.shape}")
+        return p
+    return p
+
+
+def _check_mm(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise InvalidArgument("matmul inputs must have rank >= 1")
+    ka = a.shape[-1]
+    kb = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+    if ka != kb:
+        raise InvalidArgument(f"matmul inner dimensions differ: {a.shape} @ {b.shape}")
+    return ka
+
+
+def _product(a, azp, b, bzp):
+    """Exact ``(a - azp) @ (b - bzp)`` as float64 (float8 inputs: float64 arithmetic)."""
+    k = _check_mm(a, b)
+    if int_range(a.dtype) is not None and int_range(b.dtype) is not None:
+        av, ba = shifted(a, azp)
+        bv, bb = shifted(b, bzp)
+        return exact_matmul(av, bv, ba, bb, k)
+    av = to_float(a, np.dtype(np.float64))
+    if azp is not None:
+        av = av - to_float(azp, np.dtype(np.float64))
+    bv = to_float(b, np.dtype(np.float64))
+    if bzp is not None:
+        bv = bv - to_float(bzp, np.dtype(np.float64))
+    return np.matmul(av, bv)
+
+
+@kernel("MatMulInteger", since=10, fresh=True)
+def matmul_integer(A, B, a_zero_point=None, b_zero_point=None):
+    """int32 ``(A - a_zero_point) @ (B - b_zero_point)``."""
+    azp = _row_param(a_zero_point, A, "a_zero_point")
+    bzp = _col_param(b_zero_point, B, "b_zero_point")
+    return to_int32(_product(A, azp, B, bzp))
+
+
+@kernel("QLinearMatMul", since=10, fresh=True)
+class QLinearMatMul(OpKernel):
+    """Quantized matmul: exact integer accumulation, then ``rint(acc * a_scale * b_scale /
+    y_scale) + y_zero_point`` with saturation to the output type."""
+
+    def __call__(self, a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale,
+                 y_zero_point):
+        for name, zp, v in (("a_zero_point", a_zero_point, a), ("b_zero_point", b_zero_point, b)):
+            if zp is not None and zp.dtype != v.dtype:
+                raise InvalidArgument(f"{name} type {zp.dtype} must equal its input's {v.dtype}")
+        acc = _product(a, _row_param(a_zero_point, a, "a_zero_point"), b,
+                       _col_param(b_zero_point, b, "b_zero_point"))
+        sa = to_float(_row_param(a_scale, a, "a_scale"))
+        sb = to_float(_col_param(b_scale, b, "b_scale"))
+        mult = (sa * sb) / to_float(y_scale.reshape(()) if y_scale.size == 1 else y_scale)
+        q = acc.astype(F32) * mult.astype(F32)
+        dt = y_zero_point.dtype
+        if int_range(dt) is not None:
+            q = np.rint(q)
+        q = q + to_float(y_zero_point.reshape(()) if y_zero_point.size == 1 else y_zero_point)
+        return saturate_cast(q, dt)
