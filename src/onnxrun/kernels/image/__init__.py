@@ -1,0 +1,2 @@
+"""Image and detection kernels: Resize, Upsample, GridSample, AffineGrid, RoiAlign,
+NonMaxSuppression, CenterCropPad, ImageDecoder."""

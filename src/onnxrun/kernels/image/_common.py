@@ -1,0 +1,80 @@
+"""Helpers shared by the image kernels: size caps, axes, compute dtypes, casting back."""
+
+from __future__ import annotations
+
+import math
+from typing import List, Optional, Sequence
+
+import numpy as np
+
+from ...errors import InvalidArgument
+
+DEFAULT_MAX_BYTES = 4 << 30
+
+
+def max_bytes(info) -> int:
+    """The largest tensor (in bytes) a kernel may allocate for ``info``'s session."""
+    return int(getattr(info, "max_tensor_bytes", DEFAULT_MAX_BYTES) or DEFAULT_MAX_BYTES)
+
+
+def check_alloc(shape: Sequence[int], dtype, limit: int, what: str = "output") -> None:
+    """Raise InvalidArgument if a tensor of ``shape``/``dtype`` would exceed ``limit`` bytes.
+
+    Uses Python ints so that huge shapes cannot overflow."""
+    dims = [int(d) for d in shape]
+    if any(d < 0 for d in dims):
+        raise InvalidArgument(f"{what} shape {dims} has a negative dimension")
+    dt = np.dtype(dtype)
+    itemsize = 8 if dt == np.dtype(object) else max(dt.itemsize, 1)
+    nbytes = math.prod(dims) * itemsize
+    if nbytes > limit:
+        raise InvalidArgument(
+            f"{what} shape {dims} would need {nbytes} bytes, more than the allowed "
+            f"{limit} bytes (session.max_tensor_bytes)")
+
+
+def norm_axes(axes: Optional[Sequence[int]], rank: int, what: str = "axes") -> List[int]:
+    """Normalize ``axes`` (None = all) into [0, rank); raise on out-of-range or repeated axes."""
+    if axes is None:
+        return list(range(rank))
+    out = []
+    for a in axes:
+        a = int(a)
+        if a < -rank or a >= rank:
+            raise InvalidArgument(f"{what} value {a} is out of range for a tensor of rank {rank}; "
+                                  f"expected a value in [{-rank}, {rank - 1}]")
+        out.append(a + rank if a < 0 else a)
+    if len(set(out)) != len(out):
+        raise InvalidArgument(f"{what} {list(axes)} contains a repeated axis")
+    return out
+
+
+def compute_dtype(dtype) -> np.dtype:
+    """The float type used to interpolate values of ``dtype`` (float32 unless more is needed)."""
+    dt = np.dtype(dtype)
+    if dt == np.float64:
+        return np.dtype(np.float64)
+    if dt.kind in "iu" and dt.itemsize >= 4:
+        return np.dtype(np.float64)
+    return np.dtype(np.float32)
+
+
+def cast_back(values: np.ndarray, dtype) -> np.ndarray:
+    """Cast interpolated float values to ``dtype``; integers are rounded and saturated."""
+    dt = np.dtype(dtype)
+    if values.dtype == dt:
+        return values
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        values = np.clip(np.rint(values), info.min, info.max)
+    elif dt == np.bool_:
+        return values != 0
+    return values.astype(dt)
+
+
+def scalar(value, what: str):
+    """The single element of ``value`` (a scalar or a 1-element tensor) as a Python number."""
+    arr = np.asarray(value)
+    if arr.size != 1:
+        raise InvalidArgument(f"{what} must be a scalar (one element); got shape {list(arr.shape)}")
+    return arr.reshape(()).item()
