@@ -1,0 +1,193 @@
+"""MaxPool, AveragePool and LpPool (every opset version), vectorized over strided windows:
+each kernel tap is one whole-array operation on a strided view of the padded input."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import InvalidArgument
+from ..base import OpKernel
+from ..registry import kernel
+from ._common import (auto_pad_attr, compute_dtype, ints_attr, out_shape_and_pads, pad_spatial,
+                      spatial_params, windows)
+
+
+class _Pool(OpKernel):
+    """Shared attribute parsing and geometry of the windowed pooling ops."""
+
+    def __init__(self, info):
+        super().__init__(info)
+        self.kernel_shape = ints_attr(info, "kernel_shape")
+        if not self.kernel_shape:
+            raise InvalidArgument("required attribute 'kernel_shape' is missing")
+        self.nsp = len(self.kernel_shape)
+        self.auto_pad = auto_pad_attr(info)
+        self.ceil_mode = bool(info.attr("ceil_mode", 0))
+        self.strides, self.dilations, self.pads = spatial_params(
+            self.nsp, self.kernel_shape, ints_attr(info, "strides"),
+            ints_attr(info, "dilations"), ints_attr(info, "pads"))
+
+    def geometry(self, X):
+        if X.ndim != self.nsp + 2:
+            raise InvalidArgument(
+                f"X must have rank {self.nsp + 2} for a {self.nsp}-D kernel_shape, got {X.shape}")
+        return out_shape_and_pads(X.shape[2:], self.kernel_shape, self.strides, self.dilations,
+                                  self.pads, self.auto_pad, self.ceil_mode)
+
+    def taps(self, xp, out_sp):
+        """Yield (kernel index, strided view of xp for that tap) for every kernel tap."""
+        win = windows(xp, self.kernel_shape, self.strides, self.dilations, out_sp)
+        for idx in np.ndindex(*self.kernel_shape):
+            yield idx, win[(slice(None), slice(None)) + idx]
+
+
+def _lowest(dt):
+    if dt.kind == "f":
+        return -np.inf
+    if dt.kind in "iu":
+        return np.iinfo(dt).min
+    return -np.inf
+
+
+@kernel("MaxPool", since=1, fresh=True)
+class MaxPool(_Pool):
+    """MaxPool with the optional Indices output (opset >= 8) and storage_order."""
+
+    def __init__(self, info):
+        super().__init__(info)
+        self.storage_order = int(info.attr("storage_order", 0))
+        self.want_indices = info.output_wanted(1)
+        self.multi = info.since_version >= 8  # Indices output exists from opset 8 on
+
+    def _one(self, Y):
+        return (Y,) if self.multi else Y
+
+    def __call__(self, X):
+        out_sp, pb, pe = self.geometry(X)
+        N, C = X.shape[:2]
+        shape = (N, C) + tuple(out_sp)
+        if any(o == 0 for o in out_sp):
+            Y = np.empty(shape, dtype=X.dtype)
+            return (Y, np.empty(shape, dtype=np.int64)) if self.want_indices else self._one(Y)
+        dt = X.dtype
+        x = X if dt.kind in "fiu" or dt == np.float16 else X.astype(np.float32)
+        xp = pad_spatial(x, pb, pe, _lowest(x.dtype))
+        if not self.want_indices:
+            Y = None
+            for _, tap in self.taps(xp, out_sp):
+                if Y is None:
+                    Y = tap.copy()
+                else:
+                    np.maximum(Y, tap, out=Y)
+            return self._one(Y.astype(dt, copy=False))
+        # indices: collect taps along a last axis and take the first maximum
+        K = len(list(np.ndindex(*self.kernel_shape)))
+        stack = np.empty(shape + (K,), dtype=x.dtype)
+        for t, (_, tap) in enumerate(self.taps(xp, out_sp)):
+            stack[..., t] = tap
+        arg = np.argmax(stack, axis=-1)
+        Y = np.take_along_axis(stack, arg[..., None], axis=-1)[..., 0].astype(dt, copy=False)
+        kidx = np.unravel_index(arg, self.kernel_shape)
+        in_sp = X.shape[2:]
+        coords = []
+        for i in range(self.nsp):
+            o = np.arange(out_sp[i]).reshape((-1,) + (1,) * (self.nsp - 1 - i))
+            coords.append(o * self.strides[i] + kidx[i] * self.dilations[i] - pb[i])
+        if self.storage_order == 0:
+            flat = np.zeros(shape, dtype=np.int64)
+            for i in range(self.nsp):
+                flat = flat * in_sp[i] + coords[i]
+        else:
+            flat = np.zeros(shape, dtype=np.int64)
+            for i in reversed(range(self.nsp)):
+                flat = flat * in_sp[i] + coords[i]
+        spatial = int(np.prod(in_sp, dtype=np.int64))
+        base = (np.arange(N * C, dtype=np.int64) * spatial).reshape((N, C) + (1,) * self.nsp)
+        return Y, flat + base
+
+
+def _window_counts(n, k, s, d, pb, lo, hi, o):
+    """Per output position along one axis: how many taps land in [lo, hi) (input coords)."""
+    starts = np.arange(o) * s - pb
+    taps = starts[:, None] + np.arange(k)[None, :] * d
+    return ((taps >= lo) & (taps < hi)).sum(axis=1)
+
+
+@kernel("AveragePool", since=1, fresh=True)
+class AveragePool(_Pool):
+    """AveragePool with count_include_pad, ceil_mode and dilations (opset 19+)."""
+
+    def __init__(self, info):
+        super().__init__(info)
+        self.count_include_pad = bool(info.attr("count_include_pad", 0))
+
+    def _divisor(self, in_sp, out_sp, pb, dtype):
+        div = None
+        for i in range(self.nsp):
+            n = in_sp[i]
+            if not self.count_include_pad:
+                lo, hi = 0, n
+            elif self.auto_pad == "NOTSET":
+                lo, hi = -self.pads[i], n + self.pads[i + self.nsp]
+            else:  # automatic pads count as padding too (but not a ceil_mode extension)
+                lo, hi = -pb[i], n + self.pads_total(i, in_sp, out_sp, pb)
+            c = _window_counts(n, self.kernel_shape[i], self.strides[i], self.dilations[i],
+                               pb[i], lo, hi, out_sp[i]).astype(dtype)
+            c = c.reshape((-1,) + (1,) * (self.nsp - 1 - i))
+            div = c if div is None else div * c
+        return div
+
+    def pads_total(self, i, in_sp, out_sp, pb):
+        eff = (self.kernel_shape[i] - 1) * self.dilations[i] + 1
+        total = max(0, (out_sp[i] - 1) * self.strides[i] + eff - in_sp[i])
+        return total - pb[i]
+
+    def __call__(self, X):
+        out_sp, pb, pe = self.geometry(X)
+        N, C = X.shape[:2]
+        dt = X.dtype
+        cdt = compute_dtype(dt)
+        if any(o == 0 for o in out_sp):
+            return np.empty((N, C) + tuple(out_sp), dtype=dt)
+        x = X if dt == cdt else X.astype(cdt)
+        xp = pad_spatial(x, pb, pe, 0)
+        Y = None
+        for _, tap in self.taps(xp, out_sp):
+            if Y is None:
+                Y = tap.copy()
+            else:
+                Y += tap
+        div = self._divisor(X.shape[2:], out_sp, pb, cdt)
+        Y /= np.maximum(div, 1)
+        return Y.astype(dt, copy=False)
+
+
+@kernel("LpPool", since=1, fresh=True)
+class LpPool(_Pool):
+    """LpPool: (sum over the window of |x|^p)^(1/p); p is a float in opset 1, an int later."""
+
+    def __init__(self, info):
+        super().__init__(info)
+        self.p = info.attr("p", 2)
+
+    def __call__(self, X):
+        out_sp, pb, pe = self.geometry(X)
+        N, C = X.shape[:2]
+        dt = X.dtype
+        cdt = compute_dtype(dt)
+        if any(o == 0 for o in out_sp):
+            return np.empty((N, C) + tuple(out_sp), dtype=dt)
+        x = np.abs(X.astype(cdt, copy=False))
+        p = self.p
+        if p != 1:
+            x = x ** cdt.type(p)
+        xp = pad_spatial(x, pb, pe, 0)
+        Y = None
+        for _, tap in self.taps(xp, out_sp):
+            if Y is None:
+                Y = tap.copy()
+            else:
+                Y += tap
+        if p != 1:
+            Y = Y ** cdt.type(1.0 / p)
+        return Y.astype(dt, copy=False)
