@@ -11,7 +11,7 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._common import int_list, norm_axes, norm_axis
+from ._common import int_list, norm_axes
 
 
 def reshape_target(in_shape, shape: List[int], allowzero: bool) -> List[int]:
@@ -136,5 +136,8 @@ def unsqueeze13(x, axes):
 
 @kernel("Identity", since=1)
 def identity(x):
-    """Identity: returns its input (tensor, sequence or optional) unchanged."""
+    """Identity: returns its input (tensor, sequence or optional) unchanged (a NumPy scalar
+    becomes a 0-d array)."""
+    if isinstance(x, np.generic):
+        return np.asarray(x)
     return x
