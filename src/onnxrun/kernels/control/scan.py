@@ -156,10 +156,10 @@ class Scan8(_ScanBase):
             if len(lens) != batch:
                 raise InvalidArgument(f"Scan sequence_lens has {len(lens)} entries, expected "
                                       f"the batch size {batch}")
-            for n in lens:
-                if not 0 <= n <= max_len:
+            for n in lens:  # onnxruntime refuses empty sequences too
+                if not 1 <= n <= max_len:
                     raise InvalidArgument(f"Scan sequence_lens value {n} is outside "
-                                          f"[0, {max_len}]")
+                                          f"[1, {max_len}]")
         body = self.body
         final_states: List[list] = [[] for _ in range(ns)]
         scan_out: List[list] = [[] for _ in range(self.k)]
