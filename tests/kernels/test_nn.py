@@ -57,9 +57,9 @@ def rand(*shape, dtype=np.float32):
 # ----------------------------------------------------------------------------- Conv
 CONV_CASES = [
     # (x shape, w shape, attrs)            path exercised
-    ((1, 64, 14, 14), (64, 64, 3, 3), dict(pads=[1, 1, 1, 1])),            # winograd
-    ((2, 96, 9, 7), (80, 96, 3, 3), dict(pads=[1, 0, 1, 2])),              # winograd odd sizes
-    ((1, 64, 8, 8), (64, 64, 3, 3), dict(auto_pad="SAME_LOWER")),          # winograd
+    ((1, 128, 14, 14), (64, 128, 3, 3), dict(pads=[1, 1, 1, 1])),          # winograd
+    ((2, 128, 13, 11), (80, 128, 3, 3), dict(pads=[1, 0, 1, 2])),          # winograd odd
+    ((1, 128, 16, 12), (64, 128, 3, 3), dict(auto_pad="SAME_LOWER")),      # winograd
     ((1, 16, 10, 10), (32, 16, 1, 1), {}),                                 # pointwise
     ((2, 16, 9, 9), (32, 16, 1, 1), dict(strides=[2, 2])),                 # strided pointwise
     ((1, 8, 11, 11), (8, 1, 3, 3), dict(group=8, pads=[1, 1, 1, 1], strides=[2, 2])),  # dw

@@ -7,7 +7,6 @@ output transform Y = A^T m A, all as whole-array NumPy operations."""
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 
 def filter_transform(w: np.ndarray) -> np.ndarray:
@@ -40,17 +39,17 @@ def conv3x3(x: np.ndarray, U: np.ndarray, pb, out_sp) -> np.ndarray:
     h_end = min(H, Hp - pb[0])
     w_end = min(W, Wp - pb[1])
     xp[:, :, pb[0]:pb[0] + h_end, pb[1]:pb[1] + w_end] = x[:, :, :h_end, :w_end]
-    s = xp.strides
-    # tiles d[n, c, i, j, r, q] = xp[n, c, 2i + r, 2j + q]
-    d = as_strided(xp, shape=(N, C, 4, 4, th, tw),
-                   strides=(s[0], s[1], s[2], s[3], 2 * s[2], 2 * s[3]), writeable=False)
-    # B^T d: combine rows
-    d0, d1, d2, d3 = d[:, :, 0], d[:, :, 1], d[:, :, 2], d[:, :, 3]
-    t = (d0 - d2, d1 + d2, d2 - d1, d1 - d3)  # each (N, C, 4, th, tw)
+    # B^T d on whole padded rows (contiguous inner axis): R[r][n, c, i, :] combines
+    # padded rows 2i .. 2i+3
+    x0, x1 = xp[:, :, 0:2 * th:2], xp[:, :, 1:2 * th + 1:2]
+    x2, x3 = xp[:, :, 2:2 * th + 2:2], xp[:, :, 3:2 * th + 3:2]
+    t = (x0 - x2, x1 + x2, x2 - x1, x1 - x3)  # each (N, C, th, Wp)
+    # ... B on the columns: V[n, r, q, c, i, j]
     V = np.empty((N, 4, 4, C, th, tw), dtype=dt)
     for i in range(4):
         ti = t[i]
-        a0, a1, a2, a3 = ti[:, :, 0], ti[:, :, 1], ti[:, :, 2], ti[:, :, 3]
+        a0, a1 = ti[..., 0:2 * tw:2], ti[..., 1:2 * tw + 1:2]
+        a2, a3 = ti[..., 2:2 * tw + 2:2], ti[..., 3:2 * tw + 3:2]
         np.subtract(a0, a2, out=V[:, i, 0])
         np.add(a1, a2, out=V[:, i, 1])
         np.subtract(a2, a1, out=V[:, i, 2])
