@@ -47,7 +47,7 @@ class RegexFullMatch(OpKernel):
     def __init__(self, info) -> None:
         super().__init__(info)
         pattern = info.attr("pattern", "")
-        stripped = re.sub(r"\[\^?\]?[^\]]*\]", "", re.sub(r"\\.", "", pattern))
+        stripped = re.sub(r"\[\^?\]?[^\]]*\]", "", re.sub(r"\\.", "e", pattern))
         if _UNSUPPORTED.search(stripped):
             raise InvalidArgument(f"RegexFullMatch pattern '{pattern}' uses lookaround, atomic "
                                   "or possessive constructs, which RE2 does not support")

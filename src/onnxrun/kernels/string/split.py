@@ -25,7 +25,10 @@ class StringSplit(OpKernel):
 
     def __call__(self, X):
         X = string_tensor(X, "StringSplit input")
-        parts = [s.split(self.delimiter, self.maxsplit) for s in X.reshape(-1)]
+        if self.delimiter is None:  # trailing whitespace never ends up in the last part
+            parts = [s.strip().split(None, self.maxsplit) for s in X.reshape(-1)]
+        else:
+            parts = [s.split(self.delimiter, self.maxsplit) for s in X.reshape(-1)]
         counts = np.array([len(p) for p in parts], dtype=np.int64).reshape(X.shape)
         width = max((len(p) for p in parts), default=0)
         flat = []

@@ -18,8 +18,7 @@ class TfIdfVectorizer(OpKernel):
     """Counts, per input row, the occurrences of each pool n-gram of length
     ``min_gram_length..max_gram_length`` whose tokens are ``skip+1`` apart for every skip in
     ``0..max_skip_count`` (unigrams counted once). Output column ``ngram_indexes[i]`` holds the
-    i-th pool n-gram; IDF/TFIDF scale by ``weights`` indexed by output column, as onnxruntime
-    does."""
+    i-th pool n-gram; IDF/TFIDF scale it by ``weights[i]``."""
 
     def __init__(self, info) -> None:
         super().__init__(info)
@@ -63,8 +62,7 @@ class TfIdfVectorizer(OpKernel):
                 raise InvalidArgument(f"TfIdfVectorizer has {len(weights)} weights but "
                                       f"{len(indexes)} ngram_indexes")
             w = np.zeros(self.out_size, dtype=np.float32)
-            n = min(len(weights), self.out_size)
-            w[:n] = np.asarray(weights[:n], dtype=np.float32)
+            w[np.asarray(indexes)] = np.asarray(weights, dtype=np.float32)
             self.weights = w
         # split the pool into n-grams per length; keep lengths min_n..max_n
         grams: Dict[int, Tuple[List[tuple], List[int]]] = {}
