@@ -76,7 +76,8 @@ def test_qlinearconv(attrs, const):
     x, w = u8(2, 4, 7, 6), i8(6, 4 // attrs.get("group", 1), 3, 3)
     ins = [("x", x), ("xs", f32(0.02)), ("xz", np.uint8(128)), ("w", w),
            ("ws", RNG.uniform(0.001, 0.01, 6).astype(f32)), ("wz", np.zeros(6, np.int8)),
-           ("ys", f32(0.15)), ("yz", np.uint8(120)), ("B", RNG.integers(-500, 500, 6).astype(np.int32))]
+           ("ys", f32(0.15)), ("yz", np.uint8(120)),
+           ("B", RNG.integers(-500, 500, 6).astype(np.int32))]
     ins = [(n, np.asarray(a)) for n, a in ins]
     _same(*_both("QLinearConv", ins, attrs, opset=10, consts=("w", "wz") if const else ()))
 

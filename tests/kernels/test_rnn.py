@@ -3,7 +3,6 @@ misses: sequence_lens with reverse/bidirectional, layout=1, activations with alp
 peepholes, input_forget, linear_before_reset) and error cases."""
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper

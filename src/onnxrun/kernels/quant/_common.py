@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Optional, Sequence, Tuple
 
 import ml_dtypes
@@ -13,7 +12,6 @@ from ...errors import InvalidArgument
 from ...ir.types import dtype_of
 
 F32 = np.dtype(np.float32)
-F64 = np.dtype(np.float64)
 
 #: float8 / float4 / float6 quantized types (converted by rounding to nearest even, no rint)
 FLOAT_Q = frozenset(np.dtype(getattr(ml_dtypes, n)) for n in (
@@ -101,8 +99,3 @@ def saturate_cast(q: np.ndarray, dt: np.dtype, saturate: bool = True) -> np.ndar
             q = np.clip(q, -m, m)
         return q.astype(dt)
     raise InvalidArgument(f"unsupported quantized type {dt}")
-
-
-def round_half_even(q: np.ndarray) -> np.ndarray:
-    """np.rint rounds half to even."""
-    return np.rint(q)

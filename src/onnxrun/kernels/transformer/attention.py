@@ -13,7 +13,6 @@ from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
 from ._common import F32, as_compute, compute_dtype, safe_softmax
-from ...ir.types import dtype_of
 
 _SOFTMAX_TYPES = {1: np.dtype(np.float32), 10: np.dtype(np.float16), 11: np.dtype(np.float64)}
 
@@ -119,8 +118,9 @@ class Attention(OpKernel):
         if three_d:
             y = y.transpose(0, 2, 1, 3).reshape(B, Sq, Hq * Dv)
         y = np.ascontiguousarray(y, dtype=out_dt)
-        outs = [y, None if present_k is None else np.ascontiguousarray(present_k, dtype=out_dt),
-                None if present_v is None else np.ascontiguousarray(present_v, dtype=v_dt),
+        # present_* may be the K/V inputs themselves (no past): always copy (fresh outputs)
+        outs = [y, None if present_k is None else np.array(present_k, dtype=out_dt, order="C"),
+                None if present_v is None else np.array(present_v, dtype=v_dt, order="C"),
                 None]
         if self.info.output_wanted(3):
             outs[3] = np.ascontiguousarray(qk_out, dtype=out_dt)
