@@ -141,3 +141,10 @@ def test_bad_activation():
     with pytest.raises(Exception, match="activation"):
         onnxrun.InferenceSession(_model("RNN", dict(hidden_size=6, activations=["Nope"]),
                                         shapes, 2))
+
+
+@pytest.mark.parametrize("op,G,n", [("RNN", 1, 2), ("GRU", 3, 2), ("LSTM", 4, 3)])
+def test_zero_length_sequence_and_clip(op, G, n):
+    f = _feeds(G, 2, cell=op == "LSTM")
+    f[4] = np.array([0, 2, 5], dtype=np.int32)
+    _compare(op, dict(hidden_size=6, direction="bidirectional", clip=0.5), f, n)

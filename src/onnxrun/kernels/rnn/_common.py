@@ -213,6 +213,11 @@ class RecurrentKernel(OpKernel):
             Yh[d] = h
             if self.has_cell:
                 Yc[d] = c
+        if lens is not None and np.any(lens == 0):
+            # like onnxruntime: an empty sequence reports zero final states, not initial ones
+            Yh[:, lens == 0] = 0
+            if Yc is not None:
+                Yc[:, lens == 0] = 0
         outs = [Y, Yh, Yc] if self.has_cell else [Y, Yh]
         res = []
         for i, o in enumerate(outs):
