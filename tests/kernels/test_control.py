@@ -232,3 +232,16 @@ def test_scan8_rejects_out_of_range_sequence_lens():
         with pytest.raises(InvalidArgument, match="sequence_lens"):
             sess.run(None, {"lens": np.array([bad], np.int64), "s0": np.ones((1, 2), np.float32),
                             "X": np.ones((1, 4, 2), np.float32)})
+
+
+def test_loop_without_cond_input_still_honours_body_condition():
+    # onnxruntime stops a trip-count loop when the body's condition turns false
+    nodes = [h.make_node("Less", ["i", "two"], ["cond_out"]),
+             h.make_node("Identity", ["x_in"], ["x_out"]), h.make_node("Identity", ["x_in"], ["sc"])]
+    body = h.make_graph(nodes, "body", [vi("i", I64, []), vi("c", T.BOOL, []), vi("x_in", F, [])],
+                        [vi("cond_out", T.BOOL, []), vi("x_out", F, []), vi("sc", F, [])],
+                        initializer=[h.make_tensor("two", I64, [], [2])])
+    m = model([h.make_node("Loop", ["M", "", "x0"], ["x", "s"], body=body)],
+              [vi("M", I64, []), vi("x0", F, [])], [vi("x", F, None), vi("s", F, None)])
+    x, s = both(m, {"M": np.array(5, np.int64), "x0": np.array(1, np.float32)})
+    assert s.shape == (3,)

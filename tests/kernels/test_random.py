@@ -155,3 +155,9 @@ def test_momentum_requires_matching_groups():
     X, V = s.run(None, feeds)
     np.testing.assert_allclose(V, 0.9 + 1.0)  # beta is 1 on the first update (T == 0)
     np.testing.assert_allclose(X, 1 - 0.5 * (1 + 0.9 * 1.9))
+
+
+def test_whole_seed_is_the_generator_seed():
+    s = session(h.make_node("RandomUniform", [], ["y"], shape=[5], seed=3.0), [], [vi("y", F)])
+    expected = np.random.default_rng(3).random((5,), dtype=np.float32)
+    np.testing.assert_array_equal(s.run(None, {})[0], expected)

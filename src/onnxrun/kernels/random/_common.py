@@ -15,11 +15,15 @@ FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 
 
 def seed_value(seed) -> Optional[int]:
-    """The float ``seed`` attribute as a non-negative integer for ``default_rng`` (its float32
-    bit pattern, so every distinct seed gives a distinct stream), or None."""
+    """The float ``seed`` attribute as a seed for ``default_rng``, or None. A non-negative whole
+    seed is used as is; any other value uses its float32 bit pattern plus 2**32, so every
+    distinct seed gives a distinct stream."""
     if seed is None:
         return None
-    return int(np.array(seed, dtype=np.float32).view(np.uint32))
+    s = float(seed)
+    if s >= 0 and s.is_integer():
+        return int(s)
+    return int(np.array(s, dtype=np.float32).view(np.uint32)) + 2 ** 32
 
 
 def rng_for(seed: Optional[int]) -> np.random.Generator:
