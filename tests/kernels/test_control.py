@@ -245,3 +245,21 @@ def test_loop_without_cond_input_still_honours_body_condition():
               [vi("M", I64, []), vi("x0", F, [])], [vi("x", F, None), vi("s", F, None)])
     x, s = both(m, {"M": np.array(5, np.int64), "x0": np.array(1, np.float32)})
     assert s.shape == (3,)
+
+
+def test_nested_loops_read_values_from_both_enclosing_graphs():
+    inner = h.make_graph([h.make_node("Identity", ["ic"], ["ic_o"]),
+                          h.make_node("Add", ["acc", "a"], ["t"]),
+                          h.make_node("Add", ["t", "x_in"], ["acc_o"])],
+                         "inner", [vi("j", I64, []), vi("ic", T.BOOL, []), vi("acc", F, [2])],
+                         [vi("ic_o", T.BOOL, []), vi("acc_o", F, [2])])
+    outer = h.make_graph([h.make_node("Identity", ["c"], ["c_o"]),
+                          h.make_node("Loop", ["i", "", "x_in"], ["x_out"], body=inner),
+                          h.make_node("Identity", ["x_out"], ["sc"])],
+                         "outer", [vi("i", I64, []), vi("c", T.BOOL, []), vi("x_in", F, [2])],
+                         [vi("c_o", T.BOOL, []), vi("x_out", F, [2]), vi("sc", F, [2])])
+    m = model([h.make_node("Loop", ["M", "", "x0"], ["x", "s"], body=outer)],
+              [vi("M", I64, []), vi("x0", F, [2]), vi("a", F, [2])],
+              [vi("x", F, None), vi("s", F, None)])
+    both(m, {"M": np.array(4, np.int64), "x0": np.array([1, 0.5], np.float32),
+             "a": np.array([0.1, 0.2], np.float32)})
