@@ -39,13 +39,13 @@ class DequantizeLinear(OpKernel):
                 raise InvalidArgument(f"x_zero_point shape {x_zero_point.shape} must equal "
                                       f"x_scale shape {x_scale.shape}")
         scale = to_float(expand_param(x_scale, x.shape, self.axis, self.block_size, "x_scale"))
-        if int_range(x.dtype) is not None:
-            v = x.astype(np.int64)
+        if int_range(x.dtype) is not None and x.dtype.itemsize > 2:
+            v = x.astype(np.int64)  # int32: the difference needs more than 24 bits
             if x_zero_point is not None:
                 v = v - expand_param(x_zero_point, x.shape, self.axis, self.block_size,
                                      "x_zero_point").astype(np.int64)
             v = v.astype(F32)
-        else:
+        else:  # float8/float4 and integers of <= 16 bits are exact in float32
             v = to_float(x)
             if x_zero_point is not None:
                 v = v - to_float(expand_param(x_zero_point, x.shape, self.axis,
