@@ -5,14 +5,13 @@ import threading
 import time
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto as T
 from onnx import helper as h
 
 import onnxrun
-from onnxrun.errors import Fail, InvalidArgument, OnnxRuntimeError
+from onnxrun.errors import InvalidArgument, OnnxRuntimeError
 
 F = T.FLOAT
 I64 = T.INT64
@@ -85,7 +84,8 @@ def test_loop_huge_trip_count_stops_on_condition():
                         [vi("cond_out", T.BOOL, []), vi("x_out", F, [])], initializer=[three])
     m = model([h.make_node("Loop", ["M", "cond", "x0"], ["x"], body=body)],
               [vi("M", I64, []), vi("cond", T.BOOL, []), vi("x0", F, [])], [vi("x", F, None)])
-    feeds = {"M": np.array(2 ** 62, np.int64), "cond": np.array(True), "x0": np.array(1, np.float32)}
+    feeds = {"M": np.array(2 ** 62, np.int64), "cond": np.array(True),
+             "x0": np.array(1, np.float32)}
     both(m, feeds)
 
 
@@ -237,7 +237,8 @@ def test_scan8_rejects_out_of_range_sequence_lens():
 def test_loop_without_cond_input_still_honours_body_condition():
     # onnxruntime stops a trip-count loop when the body's condition turns false
     nodes = [h.make_node("Less", ["i", "two"], ["cond_out"]),
-             h.make_node("Identity", ["x_in"], ["x_out"]), h.make_node("Identity", ["x_in"], ["sc"])]
+             h.make_node("Identity", ["x_in"], ["x_out"]),
+             h.make_node("Identity", ["x_in"], ["sc"])]
     body = h.make_graph(nodes, "body", [vi("i", I64, []), vi("c", T.BOOL, []), vi("x_in", F, [])],
                         [vi("cond_out", T.BOOL, []), vi("x_out", F, []), vi("sc", F, [])],
                         initializer=[h.make_tensor("two", I64, [], [2])])

@@ -143,7 +143,8 @@ def test_concat_from_sequence_shape_mismatch():
 
 
 def test_sequence_map_with_tensor_input_and_outer_value():
-    body = h.make_graph([h.make_node("Add", ["x", "t"], ["u"]), h.make_node("Mul", ["u", "k"], ["y"]),
+    body = h.make_graph([h.make_node("Add", ["x", "t"], ["u"]),
+                         h.make_node("Mul", ["u", "k"], ["y"]),
                          h.make_node("Shape", ["x"], ["shp"])],
                         "body", [vi("x", F, None), vi("t", F, None)],
                         [vi("y", F, None), vi("shp", I64, None)])

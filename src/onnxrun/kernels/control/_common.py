@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from typing import List, Optional, Sequence
+from typing import List
 
 import numpy as np
 
@@ -87,11 +86,3 @@ def normalize_axis(axis: int, rank: int, what: str) -> int:
                               f"(expected [-{rank}, {rank - 1}])")
     return axis + rank if axis < 0 else axis
 
-
-def check_bytes(shape: Sequence[int], dtype, limit: Optional[int], what: str) -> None:
-    """Refuse allocations beyond the session's tensor size cap."""
-    if limit is None:
-        return
-    n = math.prod(int(d) for d in shape) * np.dtype(dtype).itemsize
-    if n > limit:
-        raise InvalidArgument(f"{what} would need {n} bytes, above the limit of {limit}")

@@ -36,6 +36,10 @@ class Loop(OpKernel):
                 f"Loop body has {n_body_out} outputs, expected at least {self.n_carried + 1} "
                 "(condition and the loop-carried values)")
         self.n_scan = n_body_out - 1 - self.n_carried
+        if info.num_outputs > self.n_carried + self.n_scan:
+            raise InvalidArgument(f"Loop node has {info.num_outputs} outputs, its body produces "
+                                  f"{self.n_carried} loop-carried values and {self.n_scan} scan "
+                                  "outputs")
         self.scan_values = self.body.graph.outputs[1 + self.n_carried:]
 
     def __call__(self, M=None, cond=None, *rest):

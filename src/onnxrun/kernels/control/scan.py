@@ -45,6 +45,9 @@ class _ScanBase(OpKernel):
             raise InvalidArgument(f"Scan body has {len(self.body.output_names)} outputs, fewer "
                                   f"than its {self.n_state} state variables")
         self.scan_values = self.body.graph.outputs[self.n_state:]
+        if info.num_outputs > self.n_state + self.k:
+            raise InvalidArgument(f"Scan node has {info.num_outputs} outputs, its body produces "
+                                  f"{self.n_state} states and {self.k} scan outputs")
 
 
 @kernel("Scan", since=9)

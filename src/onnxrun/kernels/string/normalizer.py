@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
