@@ -190,3 +190,23 @@ def test_linear_attention_chunked_equals_full(rule):
         sc = np.einsum("bthd,bshd->bhts", qh, kh) * np.tril(np.ones((T, T)))
         want = np.einsum("bhts,bshe->bthe", sc, vh) / np.sqrt(dk)
         np.testing.assert_allclose(y, want.reshape(B, T, -1), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("per_dim", [False, True])
+def test_linear_attention_gated_chunks_vs_loop(per_dim):
+    B, T, H, dk, dv = 1, 7, 2, 3, 2
+    q, k, v = r(B, T, H * dk), r(B, T, H * dk), r(B, T, H * dv)
+    dec = -np.abs(r(B, T, H * dk if per_dim else H))
+    s0 = r(B, H, dk, dv)
+    (y, s) = _mine("LinearAttention", [("q", q), ("k", k), ("v", v), ("s", s0), ("d", dec)],
+                   dict(update_rule="gated", q_num_heads=H, kv_num_heads=H, chunk_size=3),
+                   opset=27, n_out=2)
+    S = s0.astype(np.float64).copy()
+    want = np.zeros((B, T, H, dv))
+    g = np.exp(dec.reshape(B, T, H, -1))[..., None]
+    for t in range(T):
+        kt, vt, qt = (a.reshape(B, T, H, -1)[:, t] for a in (k, v, q))
+        S = S * g[:, t] + kt[..., :, None] * vt[..., None, :]
+        want[:, t] = np.einsum("bhk,bhkv->bhv", qt, S) / np.sqrt(dk)
+    np.testing.assert_allclose(y, want.reshape(B, T, -1), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(s, S, rtol=1e-4, atol=1e-5)
