@@ -105,3 +105,215 @@ def test_conv_channel_mismatch_raises():
     m = make_model("Conv", [("x", rand(1, 3, 5, 5)), ("w", rand(4, 2, 3, 3))])
     with pytest.raises(InvalidArgument):
         run_ours(m, {"x": rand(1, 3, 5, 5), "w": rand(4, 2, 3, 3)})
+
+
+def test_conv_picks_algorithms():
+    from onnxrun.kernels.nn.conv import Conv
+
+    class Info:
+        def __init__(self, w, **attrs):
+            self.const_inputs = [None, w]
+            self.attrs = attrs
+
+        def attr(self, k, d=None):
+            return self.attrs.get(k, d)
+
+    assert Conv(Info(rand(64, 128, 3, 3), pads=[1] * 4)).prepared.algo == "winograd"
+    assert Conv(Info(rand(64, 128, 3, 3), strides=[2, 2])).prepared.algo == "im2col"
+    assert Conv(Info(rand(32, 1, 3, 3), group=32)).prepared.algo == "depthwise"
+    assert Conv(Info(rand(32, 16, 1, 1))).prepared.algo == "pointwise"
+
+
+# ----------------------------------------------------------------------------- ConvTranspose
+@pytest.mark.parametrize("xs,ws,attrs", [
+    ((1, 4, 5, 6), (4, 3, 3, 3), dict(strides=[2, 2], pads=[1, 0, 1, 1])),
+    ((2, 4, 5, 5), (4, 2, 4, 4), dict(group=2, strides=[2, 2], output_padding=[1, 1])),
+    ((1, 3, 7), (3, 2, 3), dict(dilations=[2], strides=[3])),
+    ((1, 2, 4, 4), (2, 3, 3, 3), dict(strides=[2, 2], output_shape=[9, 10])),
+    ((1, 2, 4, 4), (2, 3, 3, 3), dict(strides=[2, 2], auto_pad="SAME_UPPER")),
+])
+def test_conv_transpose_vs_ort(xs, ws, attrs):
+    x, w, b = rand(*xs), rand(*ws), rand(ws[1] * attrs.get("group", 1))
+    m = make_model("ConvTranspose", [("x", x)], [("w", w), ("b", b)], attrs)
+    (a,), (e,) = run_both(m, {"x": x})
+    np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- pooling
+@pytest.mark.parametrize("op,attrs", [
+    ("MaxPool", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])),
+    ("MaxPool", dict(kernel_shape=[3, 2], strides=[2, 2], ceil_mode=1, dilations=[1, 2])),
+    ("AveragePool", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])),
+    ("AveragePool", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                         count_include_pad=1, ceil_mode=1)),
+    ("AveragePool", dict(kernel_shape=[2, 3], auto_pad="SAME_LOWER")),
+    ("LpPool", dict(kernel_shape=[2, 2], strides=[2, 1], p=3)),
+])
+def test_pool_vs_ort(op, attrs):
+    x = rand(2, 3, 9, 8)
+    m = make_model(op, [("x", x)], attrs=attrs)
+    (a,), (e,) = run_both(m, {"x": x})
+    np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5)
+
+
+def test_maxpool_indices_vs_ort():
+    x = rand(2, 3, 7, 8)
+    for so in (0, 1):
+        m = make_model("MaxPool", [("x", x)], attrs=dict(kernel_shape=[3, 3], strides=[2, 2],
+                                                         pads=[1, 1, 1, 1], storage_order=so),
+                       n_out=2, out_types=[TensorProto.FLOAT, TensorProto.INT64])
+        a, e = run_both(m, {"x": x})
+        np.testing.assert_allclose(a[0], e[0])
+        np.testing.assert_array_equal(a[1], e[1])
+
+
+def test_global_pools_and_float16():
+    x = rand(2, 3, 5, 4).astype(np.float16)
+    for op in ("GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"):
+        if op == "GlobalLpPool":  # onnxruntime: float32 only, opset 2..21
+            (a,), (e,) = run_both(make_model(op, [("x", x.astype(np.float32))], opset=21),
+                                  {"x": x.astype(np.float32)})
+            np.testing.assert_allclose(a, e, rtol=1e-5)
+            continue
+        (a,), (e,) = run_both(make_model(op, [("x", x)]), {"x": x})
+        assert a.dtype == np.float16 and a.shape == (2, 3, 1, 1)
+        np.testing.assert_allclose(a.astype(np.float32), e.astype(np.float32), rtol=2e-3,
+                                   atol=2e-3)
+
+
+def test_maxroipool_vs_ort():
+    x = rand(2, 3, 10, 12)
+    rois = np.array([[0, 1, 1, 8, 6], [1, 0, 2, 11, 9], [0, 3, 3, 3, 3]], dtype=np.float32)
+    m = make_model("MaxRoiPool", [("x", x), ("r", rois)],
+                   attrs=dict(pooled_shape=[2, 3], spatial_scale=1.0), opset=16)
+    (a,), (e,) = run_both(m, {"x": x, "r": rois})
+    np.testing.assert_allclose(a, e)
+
+
+# ----------------------------------------------------------------------------- Gemm / MatMul
+@pytest.mark.parametrize("ta,tb,cshape", [(0, 0, (5,)), (1, 0, (4, 5)), (0, 1, (1, 5)),
+                                           (1, 1, ())])
+@pytest.mark.parametrize("const_b", [True, False])
+def test_gemm_vs_ort(ta, tb, cshape, const_b):
+    a = rand(3, 4) if ta else rand(4, 3)
+    b = rand(5, 3) if tb else rand(3, 5)
+    c = rand(*cshape)
+    attrs = dict(transA=ta, transB=tb, alpha=0.7, beta=1.3)
+    if const_b:
+        m = make_model("Gemm", [("a", a)], [("b", b), ("c", c)], attrs)
+        feeds = {"a": a}
+    else:
+        m = make_model("Gemm", [("a", a), ("b", b), ("c", c)], attrs=attrs)
+        feeds = {"a": a, "b": b, "c": c}
+    (r,), (e,) = run_both(m, feeds)
+    np.testing.assert_allclose(r, e, rtol=1e-5, atol=1e-6)
+
+
+def test_matmul_broadcast_and_dtypes():
+    for sa, sb in [((2, 1, 3, 4), (5, 4, 2)), ((4,), (2, 4, 3)), ((3, 4), (4,))]:
+        for dt in (np.float32, np.float16, np.int64):
+            a, b = (rand(*sa) * 3).astype(dt), (rand(*sb) * 3).astype(dt)
+            (r,) = run_ours(make_model("MatMul", [("a", a), ("b", b)]), {"a": a, "b": b})
+            assert r.dtype == dt
+            np.testing.assert_allclose(r.astype(np.float64),
+                                       np.matmul(a.astype(np.float64), b.astype(np.float64)),
+                                       rtol=5e-3, atol=5e-2)
+    with pytest.raises(InvalidArgument):
+        run_ours(make_model("MatMul", [("a", rand(2, 3)), ("b", rand(4, 2))]),
+                 {"a": rand(2, 3), "b": rand(4, 2)})
+
+
+# ----------------------------------------------------------------------------- normalizations
+def test_batchnorm_inference_and_training_vs_formula():
+    x = rand(2, 3, 4, 5)
+    s, b, mean, var = rand(3), rand(3), rand(3), np.abs(rand(3)) + 0.5
+    m = make_model("BatchNormalization", [("x", x)], [("s", s), ("b", b), ("m", mean),
+                                                      ("v", var)], dict(epsilon=1e-3))
+    (a,), (e,) = run_both(m, {"x": x})
+    np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5)
+    m = make_model("BatchNormalization", [("x", x), ("s", s), ("b", b), ("m", mean),
+                                          ("v", var)], attrs=dict(training_mode=1, momentum=0.8),
+                   n_out=3)
+    y, rm, rv = run_ours(m, {"x": x, "s": s, "b": b, "m": mean, "v": var})
+    bm, bv = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
+    ref = (x - bm[:, None, None]) / np.sqrt(bv[:, None, None] + 1e-5) * s[:, None, None] \
+        + b[:, None, None]
+    np.testing.assert_allclose(y, ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(rm, mean * 0.8 + bm * 0.2, rtol=1e-5)
+    np.testing.assert_allclose(rv, var * 0.8 + bv * 0.2, rtol=1e-5)
+
+
+@pytest.mark.parametrize("op,consts,attrs,opset", [
+    ("InstanceNormalization", [(3,), (3,)], dict(epsilon=1e-3), 22),
+    ("LayerNormalization", [(4, 5), (4, 5)], dict(axis=-2), 17),
+    ("GroupNormalization", [(6,), (6,)], dict(num_groups=3), 21),
+    ("LRN", [], dict(size=3, alpha=1e-2, beta=0.6, bias=2.0), 13),
+    ("LpNormalization", [], dict(axis=1, p=1), 22),
+    ("MeanVarianceNormalization", [], dict(axes=[0, 2]), 13),
+])
+def test_norms_vs_ort(op, consts, attrs, opset):
+    C = 6 if op == "GroupNormalization" else 3
+    x = rand(2, C, 4, 5)
+    cs = [(f"c{i}", rand(*s)) for i, s in enumerate(consts)]
+    (a,), (e,) = run_both(make_model(op, [("x", x)], cs, attrs, opset=opset), {"x": x})
+    np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5)
+
+
+def test_layernorm_stats_outputs():
+    x = rand(3, 4, 5)
+    m = make_model("LayerNormalization", [("x", x)], [("s", rand(5)), ("b", rand(5))],
+                   dict(axis=-1), n_out=3, opset=17)
+    a, e = run_both(m, {"x": x})
+    for u, v in zip(a, e):
+        np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-5)
+
+
+def test_group_norm_opset18_per_group_scale():
+    x = rand(2, 6, 3)
+    s, b = rand(3), rand(3)
+    (a,) = run_ours(make_model("GroupNormalization", [("x", x)], [("s", s), ("b", b)],
+                               dict(num_groups=3), opset=18), {"x": x})
+    xg = x.reshape(2, 3, -1)
+    n = (xg - xg.mean(-1, keepdims=True)) / np.sqrt(xg.var(-1, keepdims=True) + 1e-5)
+    ref = n * s[None, :, None] + b[None, :, None]
+    np.testing.assert_allclose(a, ref.reshape(x.shape), rtol=1e-4, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- dropout / losses
+def test_dropout_inference_and_seeded_training():
+    x = rand(4, 5)
+    m = make_model("Dropout", [("x", x)], n_out=2, out_types=[TensorProto.FLOAT,
+                                                              TensorProto.BOOL])
+    y, mask = run_ours(m, {"x": x})
+    np.testing.assert_array_equal(y, x)
+    assert mask.dtype == bool and mask.all()
+    r, t = np.array(0.5, np.float32), np.array(True)
+    m = make_model("Dropout", [("x", x), ("r", r), ("t", t)], attrs=dict(seed=3), n_out=2,
+                   out_types=[TensorProto.FLOAT, TensorProto.BOOL])
+    y1, m1 = run_ours(m, {"x": x, "r": r, "t": t})
+    y2, m2 = run_ours(m, {"x": x, "r": r, "t": t})
+    np.testing.assert_array_equal(m1, m2)
+    np.testing.assert_allclose(y1, np.where(m1, x * 2, 0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_losses_vs_ort(reduction):
+    x = rand(3, 4, 2)
+    t = np.array([[0, 3], [1, -1], [2, 2]], dtype=np.int64)
+    w = np.abs(rand(4)) + 0.1
+    attrs = dict(reduction=reduction, ignore_index=-1)
+    m = make_model("SoftmaxCrossEntropyLoss", [("x", x), ("t", t), ("w", w)], attrs=attrs,
+                   n_out=2, opset=13)
+    a, e = run_both(m, {"x": x, "t": t, "w": w})
+    for u, v in zip(a, e):
+        np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
+    m = make_model("NegativeLogLikelihoodLoss", [("x", x), ("t", t)], attrs=attrs, opset=13)
+    (u,), (v,) = run_both(m, {"x": x, "t": t})
+    np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6)
+
+
+def test_nll_target_out_of_range_raises():
+    x, t = rand(2, 3), np.array([0, 5], dtype=np.int64)
+    with pytest.raises(InvalidArgument):
+        run_ours(make_model("NegativeLogLikelihoodLoss", [("x", x), ("t", t)], opset=13),
+                 {"x": x, "t": t})
