@@ -50,4 +50,9 @@ def nonzero(x):
         x = x.reshape(1)
     if x.dtype == np.dtype(object):
         x = x.astype(bool)
-    return np.array(np.nonzero(x), dtype=np.int64).reshape(x.ndim, -1)
+    flat = np.flatnonzero(x).astype(np.int64, copy=False)
+    out = np.empty((x.ndim, flat.size), dtype=np.int64)
+    for i in range(x.ndim - 1, 0, -1):  # unravel with one divmod per axis
+        flat, out[i] = np.divmod(flat, x.shape[i])
+    out[0] = flat
+    return out

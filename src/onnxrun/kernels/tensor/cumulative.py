@@ -31,24 +31,31 @@ class _Cumulative(OpKernel):
             raise InvalidArgument(f"{type(self).__name__} needs an input of rank >= 1")
         a = norm_axis(scalar_int(axis, "axis"), x.ndim)
         w = x.astype(np.float32) if x.dtype in _LOW else x
+        if x.size == 0:
+            return x.copy()
+        base = np.empty(x.shape, dtype=w.dtype)
+        src = np.moveaxis(w, a, 0)
+        dst = np.moveaxis(base, a, 0)
         if self.reverse:
-            w = np.flip(w, axis=a)
-        out = self.UFUNC.accumulate(w, axis=a, dtype=w.dtype)
+            src, dst = src[::-1], dst[::-1]
         if self.exclusive:
-            ident = 0 if self.UFUNC is np.add else 1
-            shifted = np.empty_like(out)
-            lead = [slice(None)] * x.ndim
-            lead[a] = slice(0, 1)
-            shifted[tuple(lead)] = ident
-            rest = [slice(None)] * x.ndim
-            rest[a] = slice(1, None)
-            src = [slice(None)] * x.ndim
-            src[a] = slice(0, -1)
-            shifted[tuple(rest)] = out[tuple(src)]
-            out = shifted
-        if self.reverse:
-            out = np.flip(out, axis=a)
-        return np.ascontiguousarray(out).astype(x.dtype, copy=False)
+            dst[0] = 0 if self.UFUNC is np.add else 1
+            if src.shape[0] > 1:
+                self._scan(src[:-1], dst[1:])
+        else:
+            self._scan(src, dst)
+        return base.astype(x.dtype, copy=False)
+
+    def _scan(self, src, dst):
+        """Inclusive scan of ``src`` along axis 0 into ``dst``."""
+        n = src.shape[0]
+        if src.size // n >= 32 and n <= 4096:
+            # a short loop of vectorized steps beats ufunc.accumulate's scalar inner loop
+            dst[0] = src[0]
+            for i in range(1, n):
+                self.UFUNC(dst[i - 1], src[i], out=dst[i])
+        else:
+            self.UFUNC.accumulate(src, axis=0, dtype=src.dtype, out=dst)
 
 
 @kernel("CumSum", since=11, fresh=True)

@@ -69,4 +69,9 @@ class Tile(OpKernel):
         if any(r < 0 for r in reps):
             raise InvalidArgument(f"repeats {reps} must be non-negative")
         check_alloc([d * r for d, r in zip(x.shape, reps)], x.dtype, self.limit)
-        return np.tile(x, reps)
+        # one pass: broadcast x viewed as (1, d0, 1, d1, ...) to (r0, d0, r1, d1, ...)
+        inter = [v for d in x.shape for v in (1, d)]
+        full = [v for r, d in zip(reps, x.shape) for v in (r, d)]
+        out = np.empty(full, dtype=x.dtype)
+        out[...] = x.reshape(inter)
+        return out.reshape([r * d for r, d in zip(reps, x.shape)])

@@ -63,15 +63,59 @@ class _PadBase(OpKernel):
         out_shape = [d + b + e for d, (b, e) in zip(x.shape, width)]
         check_alloc(out_shape, x.dtype, self.limit)
         if self.mode == "constant":
-            out = np.full(out_shape, _fill_value(x.dtype, value), dtype=x.dtype)
+            fill = _fill_value(x.dtype, value)
+            out = np.empty(out_shape, dtype=x.dtype)
             out[tuple(slice(b, b + d) for (b, _), d in zip(width, x.shape))] = x
+            for i, (b, e) in enumerate(width):  # only the borders get the fill value
+                pre = (slice(None),) * i
+                if b:
+                    out[pre + (slice(0, b),)] = fill
+                if e:
+                    out[pre + (slice(out_shape[i] - e, None),)] = fill
             return out
         if all(b == 0 and e == 0 for b, e in width):
             return x.copy()
         for i, (b, e) in enumerate(width):
             if (b or e) and x.shape[i] == 0:
                 raise InvalidArgument(f"cannot pad empty axis {i} in {self.mode} mode")
-        return np.pad(x, width, mode=self.mode)
+        return _pad_border(x, width, out_shape, self.mode)
+
+
+def _pad_border(x, width, out_shape, mode):
+    """reflect / edge / wrap padding: place ``x`` once, then fill each axis's borders from the
+    already filled part of the output (np.pad handles pads wider than the axis)."""
+    n = x.shape
+    limit = {"reflect": 1, "wrap": 0, "edge": None}[mode]
+    if limit is not None and any(max(b, e) > d - limit for (b, e), d in zip(width, n)):
+        return np.pad(x, width, mode=mode)
+    r = x.ndim
+    out = np.empty(out_shape, dtype=x.dtype)
+    inner = [slice(b, b + d) for (b, _), d in zip(width, n)]
+    out[tuple(inner)] = x
+    for i in range(r):
+        b, e = width[i]
+        d = n[i]
+        lo, hi = b, b + d  # filled range along axis i
+        pre = [slice(None)] * i
+        post = inner[i + 1:]
+        if b:
+            if mode == "edge":
+                src = slice(lo, lo + 1)
+            elif mode == "reflect":
+                src = slice(2 * lo, lo, -1)
+            else:
+                src = slice(hi - b, hi)
+            out[tuple(pre + [slice(0, lo)] + post)] = out[tuple(pre + [src] + post)]
+        if e:
+            if mode == "edge":
+                src = slice(hi - 1, hi)
+            elif mode == "reflect":
+                stop = hi - 2 - e
+                src = slice(hi - 2, stop if stop >= 0 else None, -1)
+            else:
+                src = slice(lo, lo + e)
+            out[tuple(pre + [slice(hi, hi + e)] + post)] = out[tuple(pre + [src] + post)]
+    return out
 
 
 @kernel("Pad", since=1, until=10, fresh=True)

@@ -11,6 +11,38 @@ from ..registry import kernel
 from ._common import norm_axis, scalar_int
 
 
+def _full_sort(rows: np.ndarray, k: int, largest: bool) -> np.ndarray:
+    """Indices of the top k of each row by a stable full sort (ties: lower index first)."""
+    n = rows.shape[1]
+    if largest:
+        order = np.argsort(rows[:, ::-1], axis=1, kind="stable")[:, ::-1]
+        return (n - 1) - order[:, :k]
+    return np.argsort(rows, axis=1, kind="stable")[:, :k]
+
+
+def _partial(rows: np.ndarray, k: int, largest: bool) -> np.ndarray:
+    """Top k indices per row via argpartition; rows whose boundary value is tied (or NaN)
+    are redone with a stable full sort so the lower index always wins."""
+    m, n = rows.shape
+    ar = np.arange(m)[:, None]
+    kth = n - k if largest else k - 1
+    part = np.argpartition(rows, kth, axis=1)
+    cand = part[:, n - k:] if largest else part[:, :k]
+    bound = rows[ar[:, 0], part[:, kth]][:, None]
+    vals = rows[ar, cand]
+    bad = (rows == bound).sum(axis=1) != (vals == bound).sum(axis=1)
+    if rows.dtype.kind == "f":
+        bad |= np.isnan(bound[:, 0])
+    if largest:
+        order = np.lexsort((-cand, vals), axis=1)[:, ::-1]
+    else:
+        order = np.lexsort((cand, vals), axis=1)
+    out = cand[ar, order]
+    if bad.any():
+        out[bad] = _full_sort(rows[bad], k, largest)
+    return out
+
+
 def topk(x: np.ndarray, k: int, axis: int, largest: bool):
     """Values and int64 indices of the k largest (or smallest) entries along ``axis``,
     sorted, ties broken by lower index."""
@@ -19,14 +51,19 @@ def topk(x: np.ndarray, k: int, axis: int, largest: bool):
         raise InvalidArgument(f"k={k} is out of range: expected a value in [0, {n}] for an "
                               f"axis of size {n}")
     w = x.astype(np.float32) if x.dtype.kind == "f" and x.dtype.itemsize < 4 else x
-    if largest:
-        order = np.argsort(np.flip(w, axis=axis), axis=axis, kind="stable")
-        order = (n - 1) - np.flip(order, axis=axis)
+    w = np.moveaxis(w, axis, -1)
+    lead = w.shape[:-1]
+    rows = w.reshape(-1, n)
+    if k == 0 or rows.shape[0] == 0:
+        idx = np.zeros((rows.shape[0], k), dtype=np.int64)
+    elif n <= 128 or 4 * k >= n:
+        idx = _full_sort(rows, k, largest)
     else:
-        order = np.argsort(w, axis=axis, kind="stable")
-    idx = np.take(order, np.arange(k), axis=axis).astype(np.int64, copy=False)
+        idx = _partial(rows, k, largest)
+    idx = np.moveaxis(idx.astype(np.int64, copy=False).reshape(lead + (k,)), -1, axis)
+    idx = np.ascontiguousarray(idx)
     vals = np.take_along_axis(x, idx, axis=axis)
-    return vals, np.ascontiguousarray(idx)
+    return vals, idx
 
 
 @kernel("TopK", since=1, fresh=True)

@@ -30,7 +30,7 @@ class Unique(OpKernel):
         if data.dtype == np.dtype(object) and axis is not None:
             raise InvalidArgument("Unique with an axis is not supported for strings")
         y, first, inv, counts = np.unique(data, return_index=True, return_inverse=True,
-                                          return_counts=True, axis=axis, equal_nan=False)
+                                          return_counts=True, axis=axis)
         inv = np.asarray(inv).reshape(-1)
         if not self.sorted:
             order = np.argsort(first, kind="stable")
