@@ -67,7 +67,7 @@ def test_string_normalizer_rejects_other_shapes():
 
 
 @pytest.mark.parametrize("delimiter,maxsplit", [(None, None), ("", 1), (",", None), (",", 1),
-                                                (";;", 2)])
+                                                (";;", 2), (",", 0), (None, 0)])
 def test_string_split(delimiter, maxsplit):
     kw = {}
     if delimiter is not None:
@@ -76,22 +76,27 @@ def test_string_split(delimiter, maxsplit):
         kw["maxsplit"] = maxsplit
     m = model(h.make_node("StringSplit", ["x"], ["y", "n"], **kw), [vi("x", S)],
               [vi("y", S), vi("n", T.INT64)])
-    x = strings(" a  b c ", "a,,b,", "x;;y;;;;z", "nodelim", "  ", ",", shape=(2, 3))
+    x = strings(" a  b c ", "a,,b,", "x;;y;;;;z", "nodelim", "  ", ",", "", ",a", "b ",
+                shape=(3, 3))
     both(m, {"x": x})
 
 
-@pytest.mark.parametrize("pattern", [r"[a-z]+@[a-z]+\.(com|org)", r"\d{2,3}-\w*", r"(?i)hello.*",
-                                     r"a|b", r"\S+\s\S+"])
+@pytest.mark.parametrize("pattern", [
+    r"[a-z]+@[a-z]+\.(com|org)", r"\d{2,3}-\w*", r"(?i)hello.*", r"a|b", r"\S+\s\S+", r"\w+",
+    r"[[:alpha:]]+", r"[^[:digit:]]+", r"(?i)é", r"\x{e9}", r"[\w-]+", r"\Q.*\E.", r"(?<n>a)",
+    r"a\b.*", r".", r"[&|~]+"])
 def test_regex_full_match(pattern):
     m = model(h.make_node("RegexFullMatch", ["x"], ["y"], pattern=pattern), [vi("x", S)],
               [vi("y", T.BOOL)])
     x = strings("john@doe.com", "x@y.org ", "12-abc", "123-", "HELLO world", "a", "ab", "",
-                "one two", shape=(3, 3))
+                "one two", "é", "É", "\u0663", "\u00a0", "α", ".*x", "a-b", "&|", "a b",
+                shape=(3, 6))
     both(m, {"x": x})
 
 
-def test_regex_rejects_non_re2_constructs():
-    for pattern in (r"(a)\1", r"a(?=b)", r"(?<!x)y", "a++"):
+def test_regex_rejects_constructs_re2_or_python_lacks():
+    for pattern in (r"(a)\1", r"a(?=b)", r"(?<!x)y", "a++", "a{1,}+", r"\pL", "(?U)a+", "(?>a)",
+                    "[[:nope:]]", "a\\"):
         m = model(h.make_node("RegexFullMatch", ["x"], ["y"], pattern=pattern), [vi("x", S)],
                   [vi("y", T.BOOL)])
         with pytest.raises(OnnxRuntimeError):

@@ -14,7 +14,8 @@ class StringSplit(OpKernel):
     """Outputs Y (X.shape + [max parts], padded with "") and Z (int64 part counts). Without a
     delimiter (or with ""), runs of whitespace separate and leading/trailing whitespace is
     dropped; otherwise consecutive delimiters delimit empty strings. ``maxsplit`` caps the
-    number of splits, the rest of the string being the last part."""
+    number of splits, the rest of the string being the last part. An empty string has no
+    parts (as in onnxruntime)."""
 
     def __init__(self, info) -> None:
         super().__init__(info)
@@ -28,7 +29,8 @@ class StringSplit(OpKernel):
         if self.delimiter is None:  # trailing whitespace never ends up in the last part
             parts = [s.strip().split(None, self.maxsplit) for s in X.reshape(-1)]
         else:
-            parts = [s.split(self.delimiter, self.maxsplit) for s in X.reshape(-1)]
+            parts = [s.split(self.delimiter, self.maxsplit) if s else []
+                     for s in X.reshape(-1)]
         counts = np.array([len(p) for p in parts], dtype=np.int64).reshape(X.shape)
         width = max((len(p) for p in parts), default=0)
         flat = []
