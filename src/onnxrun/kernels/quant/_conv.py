@@ -102,6 +102,8 @@ def conv_exact(xv: np.ndarray, bx: int, wv: np.ndarray, bw: int, geo: ConvGeomet
     if C % g or M % g or wv.shape[1] != C // g:
         raise InvalidArgument(f"group {g} does not fit X channels {C} and W shape {wv.shape}")
     nd = len(k)
+    if bx * bw * (C // g) * math.prod(k) < 2 ** 24:  # exact in float32: build columns there
+        xv, wv = xv.astype(np.float32), wv.astype(np.float32)
     if any(pb) or any(pe):
         xv = np.pad(xv, [(0, 0), (0, 0)] + [(pb[i], pe[i]) for i in range(nd)])
     eff = [(k[i] - 1) * d[i] + 1 for i in range(nd)]
