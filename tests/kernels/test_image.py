@@ -129,13 +129,19 @@ def test_resize_uint8_nearest_exact_and_3d():
             {"mode": "linear"})
 
 
-def test_resize_linear_uint8_rounds_and_saturates():
+def test_resize_integer_linear_truncates_like_ort():
+    for X in (np.array([[[[0, 255, 3, 100]]]], np.uint8),
+              np.array([[[[-5, 7, 3, -100]]]], np.int32)):
+        compare("Resize", [("X", X)], [("", None), ("scales", np.array([1, 1, 1, 2.5],
+                                                                        np.float32))],
+                {"mode": "linear"}, exact=True)
     X = np.array([[[[0, 255], [255, 0]]]], np.uint8)
     m = make_model("Resize", [("X", X)], [("", None), ("scales", np.array([1, 1, 2, 2],
                                                                          np.float32))],
                    {"mode": "cubic"})
-    (y,) = ours(m, [("X", X)])
+    (y,) = ours(m, [("X", X)])  # cubic overshoot saturates instead of wrapping
     assert y.dtype == np.uint8 and y.shape == (1, 1, 4, 4)
+    assert y.max() == 255 and y.min() == 0
 
 
 def test_resize_float16_keeps_dtype():

@@ -54,19 +54,22 @@ def compute_dtype(dtype) -> np.dtype:
     dt = np.dtype(dtype)
     if dt == np.float64:
         return np.dtype(np.float64)
-    if dt.kind in "iu" and dt.itemsize >= 4:
+    if dt.kind in "iu" and dt.itemsize >= 8:
         return np.dtype(np.float64)
     return np.dtype(np.float32)
 
 
-def cast_back(values: np.ndarray, dtype) -> np.ndarray:
-    """Cast interpolated float values to ``dtype``; integers are rounded and saturated."""
+def cast_back(values: np.ndarray, dtype, round_ints: bool = False) -> np.ndarray:
+    """Cast interpolated float values to ``dtype``; integers are truncated toward zero (as
+    onnxruntime's static_cast does) or rounded to nearest (``round_ints``), and saturated to
+    the type's range."""
     dt = np.dtype(dtype)
     if values.dtype == dt:
         return values
     if dt.kind in "iu":
         info = np.iinfo(dt)
-        values = np.clip(np.rint(values), info.min, info.max)
+        values = np.rint(values) if round_ints else np.trunc(values)
+        values = np.clip(values, info.min, info.max)
     elif dt == np.bool_:
         return values != 0
     return values.astype(dt)

@@ -144,7 +144,7 @@ class _ResizeBase(OpKernel):
         for p in plans:
             y = apply_plan(y, p, ct)
         if y.dtype != X.dtype:
-            y = cast_back(y, X.dtype)
+            y = cast_back(y, X.dtype, round_ints=self.antialias)
         masks = [p for p in plans if p.outside is not None]
         if masks:
             m = np.zeros([1] * y.ndim, dtype=bool)
