@@ -49,24 +49,27 @@ def norm_axes(axes: Iterable[int], rank: int, what: str = "axes") -> List[int]:
     return out
 
 
-def int_list(value, what: str = "input") -> List[int]:
-    """A 1-D integer tensor (or list, or scalar) as a list of Python ints."""
+def int_list(value, what: str = "input", allow_float: bool = False) -> List[int]:
+    """A 1-D integer tensor (or list, or scalar) as a list of Python ints (``allow_float``:
+    integral float tensors too, for legacy ops whose integer inputs had type T)."""
     if value is None:
         return []
     arr = np.asarray(value)
+    if allow_float and arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise InvalidArgument(f"{what} must hold whole numbers, got {arr.tolist()}")
+        arr = arr.astype(np.int64)
     if arr.dtype.kind not in "iub":
         raise InvalidArgument(f"{what} must be an integer tensor, got {arr.dtype}")
     return [int(v) for v in arr.reshape(-1)]
 
 
-def scalar_int(value, what: str) -> int:
+def scalar_int(value, what: str, allow_float: bool = False) -> int:
     """A single-element integer tensor as a Python int."""
     arr = np.asarray(value)
     if arr.size != 1:
         raise InvalidArgument(f"{what} must hold exactly one value, got shape {list(arr.shape)}")
-    if arr.dtype.kind not in "iub":
-        raise InvalidArgument(f"{what} must be an integer tensor, got {arr.dtype}")
-    return int(arr.reshape(-1)[0])
+    return int_list(arr, what, allow_float)[0]
 
 
 def check_indices(idx: np.ndarray, dim: int, what: str = "indices") -> np.ndarray:

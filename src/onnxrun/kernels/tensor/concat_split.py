@@ -89,12 +89,13 @@ class Split(OpKernel):
         self.split = [int(s) for s in split] if split is not None else None
         self.num_outputs = info.attr("num_outputs")
         self.n_out = info.num_outputs
+        self.legacy_input = info.since_version < 2
 
     def __call__(self, x, split=None):
         axis = norm_axis(self.axis, x.ndim)
         sp = self.split
         if split is not None:
-            sp = int_list(split, "split")
+            sp = int_list(split, "split", allow_float=self.legacy_input)
         sizes = split_sizes(x.shape[axis], sp, self.n_out, self.num_outputs)
         if self.num_outputs is not None and len(sizes) != self.n_out and sp is None:
             raise InvalidArgument(f"num_outputs={self.num_outputs} but the node has "

@@ -58,9 +58,10 @@ class Tile(OpKernel):
 
     def __call__(self, x, repeats, axis=None):
         if self.v1:
-            t = scalar_int(repeats, "tiles")
+            t = scalar_int(repeats, "tiles", allow_float=True)
             reps = [1] * x.ndim
-            reps[norm_axis(scalar_int(axis, "axis") if axis is not None else 0, x.ndim)] = t
+            a = scalar_int(axis, "axis", allow_float=True) if axis is not None else 0
+            reps[norm_axis(a, x.ndim)] = t
         else:
             reps = int_list(repeats, "repeats")
             if len(reps) != x.ndim:
