@@ -16,6 +16,12 @@ def check_terminate() -> None:
     run_context.current().check_terminate()
 
 
+def arrays(values) -> tuple:
+    """The kernel's outputs as a tuple, NumPy scalars (from kernels that returned one for a 0-d
+    result) turned back into 0-d arrays."""
+    return tuple(np.asarray(v) if isinstance(v, np.generic) else v for v in values)
+
+
 def scalar_bool(value, what: str) -> bool:
     """The truth value of a one-element boolean tensor (``what`` names it in errors)."""
     if not isinstance(value, np.ndarray):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._common import scalar_bool
+from ._common import arrays, scalar_bool
 
 
 @kernel("If", since=1)
@@ -25,4 +25,4 @@ class If(OpKernel):
 
     def __call__(self, cond, *outer):
         branch = self.then_branch if scalar_bool(cond, "If condition") else self.else_branch
-        return tuple(branch([], outer))
+        return arrays(branch([], outer))

@@ -7,7 +7,7 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._common import check_terminate, empty_output, scalar_bool, scalar_int, stack
+from ._common import arrays, check_terminate, empty_output, scalar_bool, scalar_int, stack
 
 
 @kernel("Loop", since=1)
@@ -69,4 +69,4 @@ class Loop(OpKernel):
                 results.append(stack(scans[k], 0, f"Loop scan output {k}"))
             else:
                 results.append(empty_output(self.scan_values[k], 0, f"Loop scan output {k}"))
-        return tuple(results)
+        return arrays(results)

@@ -10,7 +10,7 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._common import check_terminate, normalize_axis, stack, static_element
+from ._common import arrays, check_terminate, normalize_axis, stack, static_element
 
 
 def _int_list(value, n: int, default: int, what: str) -> List[int]:
@@ -104,7 +104,7 @@ class Scan(_ScanBase):
                 results.append(stack(items, ax, f"Scan output {q}"))
             else:
                 results.append(self._empty(q))
-        return tuple(results)
+        return arrays(results)
 
     def _empty(self, q: int) -> np.ndarray:
         dtype, shape = static_element(self.scan_values[q], f"Scan output {q}")
@@ -190,7 +190,7 @@ class Scan8(_ScanBase):
             else:
                 dtype, shape = static_element(self.scan_values[q], f"Scan output {q}")
                 results.append(np.zeros((0, max_len or 0) + tuple(shape or ()), dtype=dtype))
-        return tuple(results)
+        return arrays(results)
 
     def _pad(self, items: list, max_len: int, q: int) -> np.ndarray:
         """One batch entry's scan output: per-iteration values, zero-padded to max_len."""
