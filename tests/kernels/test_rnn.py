@@ -148,3 +148,15 @@ def test_zero_length_sequence_and_clip(op, G, n):
     f = _feeds(G, 2, cell=op == "LSTM")
     f[4] = np.array([0, 2, 5], dtype=np.int32)
     _compare(op, dict(hidden_size=6, direction="bidirectional", clip=0.5), f, n)
+
+
+@pytest.mark.parametrize("op,G", [("RNN", 1), ("GRU", 3), ("LSTM", 4)])
+def test_opset1_matches_opset7(op, G):
+    f = _feeds(G, 1, cell=op == "LSTM")
+    shapes = [None if v is None else list(v.shape) for v in f]
+    names = ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"]
+    fd = {n: v for n, v in zip(names, f) if v is not None}
+    old = onnxrun.InferenceSession(_model(op, dict(hidden_size=6), shapes, 2, opset=1))
+    new = onnxrun.InferenceSession(_model(op, dict(hidden_size=6), shapes, 2, opset=7))
+    for a, b in zip(old.run(None, fd), new.run(None, fd)):
+        np.testing.assert_array_equal(a, b)

@@ -106,6 +106,8 @@ class RecurrentKernel(OpKernel):
         names = list(names)
         if len(names) == k and self.num_dir == 2:
             names = names * 2
+        elif len(names) == 2 * k and self.num_dir == 1 and info.since_version == 1:
+            names = names[:k]  # RNN-1's schema default lists two activations for any direction
         if len(names) != k * self.num_dir:
             raise InvalidArgument(f"expected {k * self.num_dir} activations for direction "
                                   f"'{direction}', got {len(names)}")
