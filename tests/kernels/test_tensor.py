@@ -351,3 +351,66 @@ def test_expand_tile_eyelike():
     check("EyeLike", [("x", rand(3, 5))], {"k": 2})
     check("EyeLike", [("x", rand(4, 3))], {"k": -1, "dtype": TensorProto.INT32},
           out_types=[TensorProto.INT32])
+
+
+def test_max_tensor_bytes_session_option():
+    opts = onnxrun.SessionOptions()
+    opts.add_session_config_entry("session.max_tensor_bytes", "1000")
+    inputs = [("s", np.array([10, 30], np.int64))]
+    m = make_model("ConstantOfShape", inputs, out_types=[TensorProto.FLOAT])
+    with pytest.raises(InvalidArgument, match="1000"):
+        ours(m, inputs, sess_options=opts)
+    (y,) = ours(m, [("s", np.array([10, 20], np.int64))], sess_options=opts)
+    assert y.shape == (10, 20) and y.dtype == np.float32
+
+
+def test_constant_sparse_and_string():
+    sp = helper.make_sparse_tensor(
+        helper.make_tensor("v", TensorProto.FLOAT, [2], [5.0, 7.0]),
+        helper.make_tensor("i", TensorProto.INT64, [2], [1, 4]), [2, 3])
+    node = helper.make_node("Constant", [], ["y0"], sparse_value=sp)
+    g = helper.make_graph([node], "g", [], [helper.make_tensor_value_info(
+        "y0", TensorProto.FLOAT, None)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=10)
+    (y,) = ours(m, [])
+    assert y.tolist() == [[0, 5, 0], [0, 7, 0]]
+    node = helper.make_node("Constant", [], ["y0"], value_string="hi")
+    g = helper.make_graph([node], "g", [], [helper.make_tensor_value_info(
+        "y0", TensorProto.STRING, None)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=10)
+    (y,) = ours(m, [])
+    assert y.shape == () and y[()] == "hi"
+
+
+def test_onehot_out_of_range_is_all_off():
+    inputs = [("i", np.array([5, -5, 1], np.int64)), ("d", np.array(3, np.int64)),
+              ("v", np.array([0, 9], np.int64))]
+    (y,) = run("OneHot", inputs, out_types=[I64])
+    assert y.tolist() == [[0, 0, 0], [0, 0, 0], [0, 9, 0]]
+
+
+def test_legacy_versions():
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    (y,) = run("Tile", [("x", x), ("t", np.array(2, np.float32)),
+                        ("a", np.array(1, np.float32))], opset=5)
+    assert y.shape == (2, 6)
+    a, b = run("Split", [("x", x), ("s", np.array([1, 2], np.float32))], {"axis": 1},
+               n_out=2, opset=1)
+    assert a.shape == (2, 1) and b.shape == (2, 2)
+    (y,) = run("Pad", [("x", x)], {"paddings": [0, 1, 1, 0], "value": 5.0}, opset=1)
+    assert y.shape == (3, 4) and y[0, 0] == 5 and y[2, 3] == 5
+    (y,) = run("Concat", [("x", x), ("z", x)], opset=1)
+    assert y.shape == (2, 6)
+    check("Slice", [("x", x)], {"starts": [0, 1], "ends": [1, 1000]}, opset=1)
+    check("Reshape", [("x", x)], {"shape": [3, -1]}, opset=1)
+    check("TopK", [("x", x)], {"k": 2}, n_out=2, opset=1,
+          out_types=[TensorProto.FLOAT, I64])
+
+
+def test_squeeze_strings_and_views_not_modified():
+    x = rand(3, 4)
+    keep = x.copy()
+    run("Transpose", [("x", x)])
+    run("Pad", [("x", x), ("p", np.array([1, 1, 1, 1], np.int64))], {"mode": "reflect"})
+    run("CumSum", [("x", x), ("a", np.array(0, np.int64))], {"reverse": 1, "exclusive": 1})
+    np.testing.assert_array_equal(x, keep)
