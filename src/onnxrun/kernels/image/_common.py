@@ -52,8 +52,8 @@ def norm_axes(axes: Optional[Sequence[int]], rank: int, what: str = "axes") -> L
 def compute_dtype(dtype) -> np.dtype:
     """The float type used to interpolate values of ``dtype`` (float32 unless more is needed)."""
     dt = np.dtype(dtype)
-    if dt == np.float64:
-        return np.dtype(np.float64)
+    if dt == np.float64 or dt.kind == "c":
+        return dt
     if dt.kind in "iu" and dt.itemsize >= 8:
         return np.dtype(np.float64)
     return np.dtype(np.float32)

@@ -96,7 +96,7 @@ class _GridSampleBase(OpKernel):
         if self.mode == "nearest":
             Xt = np.ascontiguousarray(Xt)
         else:
-            ct = X.dtype if X.dtype.kind == "c" else compute_dtype(X.dtype)
+            ct = compute_dtype(X.dtype)
             Xt = np.ascontiguousarray(Xt, dtype=ct)
         strides = [int(np.prod(in_sp[d + 1:], dtype=np.int64)) for d in range(r)]
         n_idx = np.arange(N).reshape((N,) + (1,) * len(out_sp))
@@ -126,7 +126,8 @@ class _GridSampleBase(OpKernel):
             vals = Xt[n_idx, flat]  # (N, *out, C)
             if self.mode == "nearest":
                 if ok is not None and zero_fill:
-                    vals = np.where(ok[..., None], vals, np.zeros((), X.dtype))
+                    zero = "" if X.dtype == object else np.zeros((), X.dtype)
+                    vals = np.where(ok[..., None], vals, zero)
                 out = vals
                 break
             if ok is not None:

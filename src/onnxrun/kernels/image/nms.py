@@ -15,17 +15,49 @@ from ..registry import kernel
 from ._common import scalar
 
 
-def _corners(boxes: np.ndarray, center_point_box: int):
-    """(y1, x1, y2, x2) with y1 <= y2 and x1 <= x2, in float64, for boxes of shape (N, 4)."""
+def _corners(boxes: np.ndarray, center_point_box: int) -> np.ndarray:
+    """(4, N) float64 rows y1, x1, y2, x2 with y1 <= y2 and x1 <= x2, for boxes of shape (N, 4)."""
     b = boxes.astype(np.float64)
     if center_point_box:
         xc, yc, w, h = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
-        return yc - h / 2, xc - w / 2, yc + h / 2, xc + w / 2
-    y1 = np.minimum(b[:, 0], b[:, 2])
-    y2 = np.maximum(b[:, 0], b[:, 2])
-    x1 = np.minimum(b[:, 1], b[:, 3])
-    x2 = np.maximum(b[:, 1], b[:, 3])
-    return y1, x1, y2, x2
+        ya, xa, yb, xb = yc - h / 2, xc - w / 2, yc + h / 2, xc + w / 2
+    else:
+        ya, xa, yb, xb = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    return np.stack([np.minimum(ya, yb), np.minimum(xa, xb),
+                     np.maximum(ya, yb), np.maximum(xa, xb)])
+
+
+def _greedy(order: np.ndarray, corners: np.ndarray, area: np.ndarray, iou_thr: float,
+            max_out: int) -> list:
+    """Indices kept by greedy NMS over candidates ``order`` (sorted by descending score).
+
+    A box is suppressed when inter / union > iou_thr, tested as inter > iou_thr * union so
+    that zero-area boxes (inter = 0) never suppress nor get suppressed."""
+    k = order.size
+    if k == 0:
+        return []
+    lo = np.ascontiguousarray(corners[:2, order])
+    hi = np.ascontiguousarray(corners[2:, order])
+    ar = area[order]
+    alive = np.ones(k, bool)
+    keep = []
+    i = 0
+    while i < k and len(keep) < max_out:
+        j = int(alive[i:].argmax())
+        if not alive[i + j]:
+            break
+        i += j
+        keep.append(int(order[i]))
+        s = slice(i + 1, k)
+        d = np.minimum(hi[:, i:i + 1], hi[:, s])
+        d -= np.maximum(lo[:, i:i + 1], lo[:, s])
+        np.maximum(d, 0.0, out=d)
+        inter = d[0] * d[1]
+        union = ar[s] + ar[i]
+        union -= inter
+        alive[s] &= ~(inter > iou_thr * union)
+        i += 1
+    return keep
 
 
 @kernel("NonMaxSuppression", since=10, fresh=True)
@@ -67,8 +99,8 @@ class NonMaxSuppression(OpKernel):
             return np.zeros((0, 3), np.int64)
         selected = []
         for b in range(nb):
-            y1, x1, y2, x2 = _corners(boxes[b], self.center_point_box)
-            area = (y2 - y1) * (x2 - x1)
+            corners = _corners(boxes[b], self.center_point_box)
+            area = (corners[2] - corners[0]) * (corners[3] - corners[1])
             for c in range(scores.shape[1]):
                 sc = scores[b, c].astype(np.float64)
                 cand = np.arange(nbox)
@@ -76,20 +108,7 @@ class NonMaxSuppression(OpKernel):
                     cand = cand[sc > score_thr]
                 # descending score, ties by ascending index (stable sort)
                 cand = cand[np.argsort(-sc[cand], kind="stable")]
-                keep = []
-                while cand.size and len(keep) < max_out:
-                    i = int(cand[0])
-                    keep.append(i)
-                    rest = cand[1:]
-                    if not rest.size:
-                        break
-                    ih = np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest])
-                    iw = np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest])
-                    inter = np.maximum(ih, 0.0) * np.maximum(iw, 0.0)
-                    union = area[i] + area[rest] - inter
-                    valid = (area[i] > 0) & (area[rest] > 0) & (union > 0)
-                    iou = np.where(valid, inter / np.where(union > 0, union, 1.0), 0.0)
-                    cand = rest[iou <= iou_thr]
+                keep = _greedy(cand, corners, area, iou_thr, max_out)
                 for i in keep:
                     selected.append((b, c, i))
         if not selected:
