@@ -1,7 +1,8 @@
 """Resize (opsets 10-19) and Upsample (opsets 1-10): separable per-axis resampling.
 
 Every axis is resampled with precomputed taps (see ``_interp``); interpolating modes run in
-float32 (float64 for double and wide integer inputs) and cast back, integer results rounded.
+float32 (float64 for double and 64-bit integer inputs) and cast back; integer results are
+truncated toward zero like onnxruntime (rounded when antialiasing) and saturated.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
 from ._common import cast_back, check_alloc, compute_dtype, max_bytes, norm_axes
-from ._interp import COORD_MODES, apply_plan, plan_axis
+from ._interp import COORD_MODES, NEAREST_MODES, apply_plan, plan_axis
 
 
 def _empty(v) -> bool:
@@ -31,18 +32,16 @@ class _ResizeBase(OpKernel):
                  policy: str = "stretch") -> None:
         super().__init__(info)
         mode = mode.decode() if isinstance(mode, bytes) else str(mode)
-        if mode == "bilinear":
-            mode = "linear"
-        if mode == "trilinear":
-            mode = "linear"
-        if mode == "bicubic":
-            mode = "cubic"
+        mode = {"bilinear": "linear", "trilinear": "linear", "bicubic": "cubic"}.get(mode, mode)
         if mode not in ("nearest", "linear", "cubic"):
             raise InvalidArgument(f"mode '{mode}' is not supported; expected nearest, linear "
                                   "or cubic")
         if ctm not in COORD_MODES:
             raise InvalidArgument(f"coordinate_transformation_mode '{ctm}' is not supported; "
                                   f"expected one of {', '.join(COORD_MODES)}")
+        if mode == "nearest" and nearest_mode not in NEAREST_MODES:
+            raise InvalidArgument(f"nearest_mode '{nearest_mode}' is not supported; expected "
+                                  "round_prefer_floor, round_prefer_ceil, floor or ceil")
         if policy not in ("stretch", "not_larger", "not_smaller"):
             raise InvalidArgument(f"keep_aspect_ratio_policy '{policy}' is not supported; "
                                   "expected stretch, not_larger or not_smaller")
@@ -122,9 +121,8 @@ class _ResizeBase(OpKernel):
         X = np.asarray(X)
         axes, out_shape, scale_of, starts, ends = self._resolve(X, roi, scales, sizes)
         check_alloc(out_shape, X.dtype, self.limit)
-        if self.mode != "nearest" and X.dtype.kind not in "fiuc" and X.dtype.kind != "V":
-            if X.dtype != np.bool_:
-                raise InvalidArgument(f"mode '{self.mode}' needs numeric input; got {X.dtype}")
+        if self.mode != "nearest" and X.dtype.kind not in "biufcV":
+            raise InvalidArgument(f"mode '{self.mode}' needs numeric input; got {X.dtype}")
         plans = []
         for a in axes:
             p = plan_axis(a, X.shape[a], out_shape[a], scale_of[a], mode=self.mode, ctm=self.ctm,
