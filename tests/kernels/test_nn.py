@@ -57,9 +57,9 @@ def rand(*shape, dtype=np.float32):
 # ----------------------------------------------------------------------------- Conv
 CONV_CASES = [
     # (x shape, w shape, attrs)            path exercised
-    ((1, 128, 14, 14), (64, 128, 3, 3), dict(pads=[1, 1, 1, 1])),          # winograd
-    ((2, 128, 13, 11), (80, 128, 3, 3), dict(pads=[1, 0, 1, 2])),          # winograd odd
-    ((1, 128, 16, 12), (64, 128, 3, 3), dict(auto_pad="SAME_LOWER")),      # winograd
+    ((1, 128, 14, 14), (128, 128, 3, 3), dict(pads=[1, 1, 1, 1])),          # winograd
+    ((2, 128, 13, 11), (144, 128, 3, 3), dict(pads=[1, 0, 1, 2])),          # winograd odd
+    ((1, 128, 16, 12), (128, 128, 3, 3), dict(auto_pad="SAME_LOWER")),      # winograd
     ((1, 16, 10, 10), (32, 16, 1, 1), {}),                                 # pointwise
     ((2, 16, 9, 9), (32, 16, 1, 1), dict(strides=[2, 2])),                 # strided pointwise
     ((1, 8, 11, 11), (8, 1, 3, 3), dict(group=8, pads=[1, 1, 1, 1], strides=[2, 2])),  # dw
@@ -118,7 +118,8 @@ def test_conv_picks_algorithms():
         def attr(self, k, d=None):
             return self.attrs.get(k, d)
 
-    assert Conv(Info(rand(64, 128, 3, 3), pads=[1] * 4)).prepared.algo == "winograd"
+    assert Conv(Info(rand(128, 128, 3, 3), pads=[1] * 4)).prepared.algo == "winograd"
+    assert Conv(Info(rand(64, 128, 3, 3), pads=[1] * 4)).prepared.algo == "im2col"
     assert Conv(Info(rand(64, 128, 3, 3), strides=[2, 2])).prepared.algo == "im2col"
     assert Conv(Info(rand(32, 1, 3, 3), group=32)).prepared.algo == "depthwise"
     assert Conv(Info(rand(32, 16, 1, 1))).prepared.algo == "pointwise"

@@ -19,18 +19,33 @@ from ._common import (auto_pad_attr, compute_dtype, ints_attr, out_shape_and_pad
 #: the transforms cost more than the GEMM saves) ...
 WINOGRAD_MIN_CHANNELS = 128
 #: ... and output channels ...
-WINOGRAD_MIN_OUT_CHANNELS = 64
+WINOGRAD_MIN_OUT_CHANNELS = 128
 #: ... and output tiles (2x2 each); below this im2col's single GEMM is as fast.
 WINOGRAD_MIN_TILES = 32
 
 
 class _Prepared:
-    """Weights reshaped for the chosen algorithm (built at init for constant W, else per run)."""
+    """Weights reshaped for the chosen algorithm (built at init for constant W, else per run).
 
-    __slots__ = ("algo", "wmat", "U", "wdw")
+    ``wmat``: (G, M/G, K) GEMM weights; ``wmat_b``: the same with a bias column appended (the
+    im2col buffer carries a matching row of ones); ``U``: Winograd filters with bias column;
+    ``wdw``: depthwise filters; ``bias_in``: the constant bias is already in wmat_b / U."""
 
-    def __init__(self, algo, wmat=None, U=None, wdw=None):
-        self.algo, self.wmat, self.U, self.wdw = algo, wmat, U, wdw
+    __slots__ = ("algo", "wmat", "wmat_b", "U", "wdw", "bias_in")
+
+    def __init__(self, algo, wmat=None, wmat_b=None, U=None, wdw=None, bias_in=False):
+        self.algo, self.wmat, self.wmat_b, self.U, self.wdw = algo, wmat, wmat_b, U, wdw
+        self.bias_in = bias_in
+
+
+def _with_bias_column(wmat, bias):
+    """(G, Mg, K) -> (G, Mg, K + 1) with the bias (or zeros) as last column."""
+    G, Mg, K = wmat.shape
+    out = np.zeros((G, Mg, K + 1), dtype=wmat.dtype)
+    out[:, :, :K] = wmat
+    if bias is not None:
+        out[:, :, K] = np.asarray(bias, dtype=wmat.dtype).reshape(G, Mg)
+    return out
 
 
 @kernel("Conv", since=1, fresh=True)
@@ -49,9 +64,12 @@ class Conv(OpKernel):
         self.pads = ints_attr(info, "pads")
         self.prepared = None
         W = info.const_inputs[1] if len(info.const_inputs) > 1 else None
+        Bc = info.const_inputs[2] if len(info.const_inputs) > 2 else None
         if W is not None:
             self._check_w(W)
-            self.prepared = self._prepare(W)
+            if Bc is not None and Bc.shape != (W.shape[0],):
+                raise InvalidArgument(f"B must have shape ({W.shape[0]},), got {Bc.shape}")
+            self.prepared = self._prepare(W, Bc)
 
     # -- planning ---------------------------------------------------------------------------
     def _check_w(self, W):
@@ -64,11 +82,7 @@ class Conv(OpKernel):
             raise InvalidArgument(
                 f"kernel_shape {self.kernel_shape} does not match W's shape {W.shape}")
 
-    def _params(self, nsp):
-        kernel = self.kernel_shape
-        return spatial_params(nsp, kernel, self.strides, self.dilations, self.pads)
-
-    def _prepare(self, W) -> _Prepared:
+    def _prepare(self, W, bias=None) -> _Prepared:
         nsp = W.ndim - 2
         strides, dil, pads = spatial_params(nsp, list(W.shape[2:]), self.strides,
                                             self.dilations, self.pads)
@@ -80,8 +94,9 @@ class Conv(OpKernel):
         if (nsp == 2 and ks == (3, 3) and strides == [1, 1] and dil == [1, 1] and G == 1
                 and M >= WINOGRAD_MIN_OUT_CHANNELS and Cg >= WINOGRAD_MIN_CHANNELS
                 and cdt in (np.float32, np.float64)):
-            return _Prepared("winograd", U=_winograd.filter_transform(W),
-                             wmat=np.ascontiguousarray(W.reshape(1, M, -1)))
+            wmat = np.ascontiguousarray(W.reshape(1, M, -1))
+            return _Prepared("winograd", U=_winograd.filter_transform(W, bias), wmat=wmat,
+                             wmat_b=_with_bias_column(wmat, bias), bias_in=bias is not None)
         if Cg == 1 and M == G:
             # depthwise: (C, k...) one filter per channel
             return _Prepared("depthwise", wdw=np.ascontiguousarray(W.reshape((M,) + ks)))
@@ -89,7 +104,8 @@ class Conv(OpKernel):
         wmat = np.ascontiguousarray(W.reshape(G, M // G, K))
         if all(k == 1 for k in ks):
             return _Prepared("pointwise", wmat=wmat)
-        return _Prepared("im2col", wmat=wmat)
+        return _Prepared("im2col", wmat=wmat, wmat_b=_with_bias_column(wmat, bias),
+                         bias_in=bias is not None)
 
     # -- run --------------------------------------------------------------------------------
     def __call__(self, X, W, B=None):
@@ -122,17 +138,28 @@ class Conv(OpKernel):
         algo = prep.algo
         if algo == "winograd" and (-(-out_sp[0] // 2)) * (-(-out_sp[1] // 2)) < WINOGRAD_MIN_TILES:
             algo = "im2col"
+        bias_done = B is None
         if algo == "winograd":
-            Y = _winograd.conv3x3(x, prep.U.astype(cdt, copy=False), pb, out_sp)
+            U = prep.U
+            if not bias_done and not prep.bias_in:
+                U = _winograd.with_bias(U, B.astype(cdt, copy=False))
+            Y = _winograd.conv3x3(x, U, pb, out_sp)
+            bias_done = True
+        elif algo == "im2col":
+            wb = prep.wmat_b
+            if not bias_done and not prep.bias_in:
+                wb = wb.copy()
+                wb[:, :, -1] = B.astype(cdt, copy=False).reshape(wb.shape[:2])
+            Y = self._im2col(x, wb, ks, strides, dil, pb, pe, out_sp)
+            bias_done = True
         elif algo == "depthwise":
             Y = self._depthwise(x, prep.wdw.astype(cdt, copy=False), ks, strides, dil, pb, pe,
                                 out_sp)
         elif algo == "pointwise":
             Y = self._pointwise(x, prep.wmat.astype(cdt, copy=False), strides, pb, pe, out_sp)
-        else:
-            Y = self._im2col(x, prep.wmat.astype(cdt, copy=False), ks, strides, dil, pb, pe,
-                             out_sp)
-        if B is not None:
+        else:  # pragma: no cover - every algorithm is handled above
+            raise AssertionError(algo)
+        if not bias_done:
             Y += B.astype(cdt, copy=False).reshape((M,) + (1,) * nsp)
         if Y.dtype != out_dt:
             Y = Y.astype(out_dt)
@@ -155,8 +182,10 @@ class Conv(OpKernel):
             Y = np.matmul(wmat, xm)
         return Y.reshape((N, G * Mg) + tuple(out_sp))
 
-    def _im2col(self, x, wmat, ks, strides, dil, pb, pe, out_sp):
-        G, Mg, K = wmat.shape
+    def _im2col(self, x, wmat_b, ks, strides, dil, pb, pe, out_sp):
+        """im2col into a (N, G, K + 1, L) buffer whose last row is ones (bias column)."""
+        G, Mg, K1 = wmat_b.shape
+        K = K1 - 1
         N, C = x.shape[:2]
         Cg = C // G
         nsp = x.ndim - 2
@@ -164,13 +193,13 @@ class Conv(OpKernel):
         xp = xp.reshape((N, G, Cg) + xp.shape[2:])
         win = windows(xp, ks, strides, dil, out_sp)  # (N, G, Cg, k..., o...)
         L = int(np.prod(out_sp, dtype=np.int64))
-        cols = np.empty(win.shape, dtype=x.dtype)
-        np.copyto(cols, win)
-        cols = cols.reshape(N, G, K, L)
+        cols = np.empty((N, G, K1, L), dtype=x.dtype)
+        cols[:, :, K] = 1
+        np.copyto(cols[:, :, :K].reshape(win.shape), win)
         if N == 1 and G == 1:
-            Y = np.matmul(wmat[0], cols[0, 0])
+            Y = np.matmul(wmat_b[0], cols[0, 0])
         else:
-            Y = np.matmul(wmat, cols)
+            Y = np.matmul(wmat_b, cols)
         return Y.reshape((N, G * Mg) + tuple(out_sp))
 
     @staticmethod
