@@ -30,6 +30,10 @@ class _Arg(OpKernel):
         a = a + r if a < 0 else a
         n = data.shape[a]
         if n == 0:
+            if data.size == 0 and any(d == 0 for i, d in enumerate(data.shape) if i != a):
+                shape = [1 if i == a else d for i, d in enumerate(data.shape)
+                         if self.keepdims or i != a]
+                return np.zeros(shape, dtype=np.int64)
             raise InvalidArgument(f"cannot take {type(self).__name__} over empty axis {a}")
         if data.dtype.kind == "f" and data.dtype.itemsize < 4:
             data = data.astype(np.float32)

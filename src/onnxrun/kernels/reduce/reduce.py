@@ -47,6 +47,13 @@ def _extreme(w, ax, kd, fn, big):
 
 
 def _logsumexp(w, ax, kd):
+    if w.dtype.kind in "iu" and w.size and all(w.shape[a] for a in ax):
+        # integers as onnxruntime does them: exp(x - max) truncated to the integer type,
+        # summed exactly, then log(sum) + max truncated
+        m = np.max(w, axis=ax, keepdims=True)
+        e = np.exp((w - m).astype(np.float64)).astype(w.dtype)
+        s = np.log(np.sum(e, axis=ax, keepdims=True, dtype=w.dtype).astype(np.float64)) + m
+        return np.trunc(s if kd else np.squeeze(s, axis=ax))
     if w.dtype.kind != "f":
         w = w.astype(np.float64)
     if w.size == 0 or any(w.shape[a] == 0 for a in ax):
