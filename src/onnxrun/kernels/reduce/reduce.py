@@ -27,8 +27,13 @@ def _acc_dtype(w):
     return w.dtype if w.dtype.kind in "iufc" else None
 
 
+def _all(w, ax):
+    """``None`` (numpy's fast path) when ``ax`` covers every axis."""
+    return None if len(ax) == w.ndim else ax
+
+
 def _sum(w, ax, kd):
-    return np.sum(w, axis=ax, keepdims=kd, dtype=_acc_dtype(w))
+    return np.sum(w, axis=_all(w, ax), keepdims=kd, dtype=_acc_dtype(w))
 
 
 def _extreme(w, ax, kd, fn, big):
@@ -66,11 +71,11 @@ def _logsumexp(w, ax, kd):
 
 _FUNCS = {
     "ReduceSum": _sum,
-    "ReduceMean": lambda w, ax, kd: np.mean(w, axis=ax, keepdims=kd,
+    "ReduceMean": lambda w, ax, kd: np.mean(w, axis=_all(w, ax), keepdims=kd,
                                              dtype=np.float64 if w.dtype.kind in "iu" else None),
     "ReduceMax": lambda w, ax, kd: _extreme(w, ax, kd, np.max, True),
     "ReduceMin": lambda w, ax, kd: _extreme(w, ax, kd, np.min, False),
-    "ReduceProd": lambda w, ax, kd: np.prod(w, axis=ax, keepdims=kd, dtype=_acc_dtype(w)),
+    "ReduceProd": lambda w, ax, kd: np.prod(w, axis=_all(w, ax), keepdims=kd, dtype=_acc_dtype(w)),
     "ReduceL1": lambda w, ax, kd: _sum(np.abs(w), ax, kd),
     "ReduceL2": lambda w, ax, kd: np.sqrt(_sum(w * w, ax, kd)),
     "ReduceSumSquare": lambda w, ax, kd: _sum(w * w, ax, kd),
