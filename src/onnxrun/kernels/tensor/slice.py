@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
