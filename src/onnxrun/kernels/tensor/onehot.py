@@ -24,7 +24,7 @@ class OneHot(OpKernel):
         if np.size(depth) != 1:
             raise InvalidArgument(f"depth must be a scalar, got shape {list(np.shape(depth))}")
         d = np.asarray(depth).reshape(-1)[0]
-        if not np.isfinite(d) if np.asarray(d).dtype.kind == "f" else False:
+        if np.asarray(d).dtype.kind == "f" and not np.isfinite(d):
             raise InvalidArgument(f"depth must be finite, got {d}")
         d = int(d)
         if d < 1:
