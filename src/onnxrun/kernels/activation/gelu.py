@@ -9,14 +9,16 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ..math.erf import erf_values
+from ..math._common import F32, chunked
+from ..math.erf import erf_f32, erf_values
 from ._common import as_compute, back
 
 
 def gelu_erf(c: np.ndarray) -> np.ndarray:
     """0.5 * x * (1 + erf(x / sqrt(2))) for a float32/float64 array."""
     t = c.dtype.type
-    r = erf_values(c * t(1.0 / math.sqrt(2.0)))
+    r = c * t(1.0 / math.sqrt(2.0))
+    r = erf_f32(r) if c.dtype == F32 else erf_values(r)
     r += t(1)
     r *= c
     r *= t(0.5)
@@ -50,4 +52,4 @@ class Gelu(OpKernel):
         self.fn = gelu_tanh if a == "tanh" else gelu_erf
 
     def __call__(self, x):
-        return back(self.fn(as_compute(x, "Gelu")), x.dtype)
+        return back(chunked(self.fn, as_compute(x, "Gelu")), x.dtype)

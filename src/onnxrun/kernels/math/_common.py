@@ -100,3 +100,18 @@ def check_float(x: np.ndarray, op: str) -> None:
     """Raise InvalidArgument unless ``x`` has a floating point dtype."""
     if not is_float(x.dtype):
         raise InvalidArgument(f"{op} expects a floating point tensor, got {x.dtype}")
+
+
+CHUNK = 1 << 16
+
+
+def chunked(fn, x: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
+    """``fn`` (elementwise, same dtype out) applied to cache-sized slices of ``x``: many-pass
+    NumPy formulas run several times faster when their temporaries stay in cache."""
+    if x.size <= chunk:
+        return fn(x)
+    xf = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty(xf.shape, dtype=x.dtype)
+    for i in range(0, xf.size, chunk):
+        out[i:i + chunk] = fn(xf[i:i + chunk])
+    return out.reshape(x.shape)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..registry import kernel
-from ._common import F32, F64
+from ._common import F32, F64, chunked
 
 # erf(x) ~= x * P(x^2) / Q(x^2) for |x| <= 4 (|erf(x)| rounds to 1 in float32 beyond).
 # Coefficients fitted for this module by iteratively reweighted least squares against
@@ -45,7 +45,7 @@ def erf_values(x: np.ndarray) -> np.ndarray:
     if x.dtype == F64:
         return _ERF64(x).astype(F64) if x.size else np.empty(x.shape, F64)
     if x.dtype == F32:
-        return erf_f32(x)
+        return chunked(erf_f32, x)
     if x.dtype.kind in "iub":  # integer erf truncates toward zero
         return erf_values(x.astype(F64)).astype(x.dtype)
     return erf_f32(x.astype(F32)).astype(x.dtype)
