@@ -36,6 +36,16 @@ def _sum(w, ax, kd):
     return np.sum(w, axis=_all(w, ax), keepdims=kd, dtype=_acc_dtype(w))
 
 
+def _mean(w, ax, kd):
+    count = 1
+    for a in ax:
+        count *= w.shape[a]
+    acc = np.dtype(np.float64) if w.dtype.kind in "iub" else w.dtype
+    total = np.sum(w, axis=_all(w, ax), keepdims=kd, dtype=acc)
+    # an empty set gives 0/0 = nan (warnings are off under the executor's errstate)
+    return np.true_divide(total, acc.type(count))
+
+
 def _extreme(w, ax, kd, fn, big):
     if w.size == 0 or any(w.shape[a] == 0 for a in ax):
         shape = [1 if i in ax else d for i, d in enumerate(w.shape)] if kd else \
@@ -71,8 +81,7 @@ def _logsumexp(w, ax, kd):
 
 _FUNCS = {
     "ReduceSum": _sum,
-    "ReduceMean": lambda w, ax, kd: np.mean(w, axis=_all(w, ax), keepdims=kd,
-                                             dtype=np.float64 if w.dtype.kind in "iu" else None),
+    "ReduceMean": _mean,
     "ReduceMax": lambda w, ax, kd: _extreme(w, ax, kd, np.max, True),
     "ReduceMin": lambda w, ax, kd: _extreme(w, ax, kd, np.min, False),
     "ReduceProd": lambda w, ax, kd: np.prod(w, axis=_all(w, ax), keepdims=kd, dtype=_acc_dtype(w)),
