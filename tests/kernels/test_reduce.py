@@ -105,3 +105,12 @@ def test_argmax_empty_axis_raises():
                    out_types=[TensorProto.INT64], opset=13)
     with pytest.raises(InvalidArgument):
         ours(m, [("x", np.zeros((0, 3), np.float32))])
+
+
+def test_reduce_mean_empty_is_nan_and_int_truncates():
+    (y,) = run("ReduceMean", [("x", np.zeros((2, 0), np.float32)),
+                              ("a", np.array([1], np.int64))], opset=18)
+    assert y.shape == (2, 1) and np.isnan(y).all()
+    x = np.array([[-2, -1, 0], [1, 2, 4]], np.int32)
+    (y,) = check("ReduceMean", [("x", x), ("a", np.array([1], np.int64))], opset=18)
+    assert y.ravel().tolist() == [-1, 2]
