@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
@@ -136,18 +136,3 @@ def apply_post_transform(scores: np.ndarray, post: str) -> np.ndarray:
     if post == "PROBIT":
         return probit(scores)
     raise InvalidArgument(f"unknown post_transform '{post}'")
-
-
-def labels_from_index(labels: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """labels[index] with the output dtype of the label array (int64 or object strings)."""
-    return labels.take(index)
-
-
-def argmax_first(s: np.ndarray) -> np.ndarray:
-    """Row-wise index of the first maximum (NaNs ignored when possible)."""
-    return np.argmax(s, axis=1)
-
-
-def string_list(values: Sequence) -> List[str]:
-    """Attribute strings as a list of str."""
-    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]

@@ -188,37 +188,43 @@ class Forest:
     # ------------------------------------------------------------------ aggregation
 
     def aggregate(self, X: np.ndarray, how: str):
-        """(scores float64 [N, C], has_score bool [N, C]) aggregated over trees (no base)."""
+        """(scores [N, C], has_score bool [N, C]) aggregated over trees (no base values).
+
+        Scores are float32 sums accumulated tree after tree (as onnxruntime does, so that
+        labels decided on thresholds such as 0.5 agree) unless the comparison is done in
+        float64, in which case they are float64."""
         N = X.shape[0]
         C = self.n_targets
+        acc = self.compare_dtype(X.dtype)
         leaves = self.leaves(X)
-        scores = np.zeros((N, C), dtype=np.float64)
+        scores = np.zeros((N, C), dtype=acc)
         has = np.zeros((N, C), dtype=bool)
         if N == 0 or self.n_trees == 0:
             return scores, has
+        table = self.node_sum.astype(acc)
         rows_per_chunk = max(1, _CHUNK_PAIRS // max(1, self.n_trees * max(1, C // 4)))
         for r0 in range(0, N, rows_per_chunk):
             r1 = min(N, r0 + rows_per_chunk)
-            lv = leaves[r0:r1]
+            lvT = leaves[r0:r1].T  # [T, n]: reducing over axis 0 adds tree after tree
             if how in ("SUM", "AVERAGE"):
                 if C == 1:
-                    scores[r0:r1, 0] = self.node_sum[:, 0].take(lv).sum(axis=1)
+                    scores[r0:r1, 0] = table[:, 0].take(lvT).sum(axis=0)
                 else:
-                    scores[r0:r1] = self.node_sum.take(lv, axis=0).sum(axis=1)
+                    scores[r0:r1] = table.take(lvT, axis=0).sum(axis=0)
                 if self.all_have:
                     has[r0:r1] = True
                 else:
-                    has[r0:r1] = self.node_has.take(lv, axis=0).any(axis=1)
+                    has[r0:r1] = self.node_has.take(lvT, axis=0).any(axis=0)
             else:
-                lr = self.node_lr.take(lv)
-                h = self.has.take(lr, axis=0)  # [n, T, C]
-                has[r0:r1] = h.any(axis=1)
+                lr = self.node_lr.take(lvT)
+                h = self.has.take(lr, axis=0)  # [T, n, C]
+                has[r0:r1] = h.any(axis=0)
                 if how == "MIN":
-                    scores[r0:r1] = self.v_min.take(lr, axis=0).min(axis=1)
+                    scores[r0:r1] = self.v_min.take(lr, axis=0).min(axis=0)
                 else:
-                    scores[r0:r1] = self.v_max.take(lr, axis=0).max(axis=1)
+                    scores[r0:r1] = self.v_max.take(lr, axis=0).max(axis=0)
         if how == "AVERAGE":
-            scores /= self.n_trees
+            scores /= acc.type(self.n_trees)
         elif how in ("MIN", "MAX"):
             scores[~has] = 0.0
         return scores, has

@@ -61,7 +61,7 @@ class TreeEnsembleRegressor(OpKernel):
             n_targets = (max(ids) + 1) if len(ids) else 1
         self.n_targets = int(n_targets)
         base = floats_attr(info, "base_values", "base_values_as_tensor")
-        self.base = None if base is None or len(base) == 0 else base.astype(np.float64)
+        self.base = None if base is None or len(base) == 0 else base
         if self.base is not None and len(self.base) not in (self.n_targets,):
             if not (self.n_targets == 1 and len(self.base) >= 1):
                 raise InvalidArgument(
@@ -72,7 +72,7 @@ class TreeEnsembleRegressor(OpKernel):
         X = _input_rows(X)
         s, has = self.forest.aggregate(X, self.agg)
         if self.base is not None:
-            s = s + (self.base[:1] if self.n_targets == 1 else self.base)
+            s = s + (self.base[:1] if self.n_targets == 1 else self.base).astype(s.dtype)
         if self.n_targets == 1:
             s = _single_score_transform(s, self.post)
         else:
@@ -124,8 +124,8 @@ class TreeEnsembleClassifier(OpKernel):
             raise InvalidArgument("one of classlabels_int64s or classlabels_strings is required")
         self.n_classes = n
         base = floats_attr(info, "base_values", "base_values_as_tensor")
-        self.base = None if base is None or len(base) == 0 else base.astype(np.float64)
-        if self.base is not None and len(self.base) != n:
+        self.base = None if base is None or len(base) == 0 else base
+        if self.base is not None and len(self.base) != n and not (n == 2 and len(base) == 1):
             raise InvalidArgument(f"base_values has {len(self.base)} values for {n} classes")
         ids = np.asarray(info.attr("class_ids", []), dtype=np.int64)
         self.forest = build_legacy(info, "class", n, values, weights)
@@ -145,7 +145,7 @@ class TreeEnsembleClassifier(OpKernel):
 
     def _multiclass(self, s, has):
         if self.base is not None:
-            s = s + self.base
+            s = s + self.base.astype(s.dtype)
             has = np.ones_like(has)
         masked = np.where(has, s, -np.inf)
         best = np.argmax(masked, axis=1)
@@ -166,12 +166,15 @@ class TreeEnsembleClassifier(OpKernel):
         N = s.shape[0]
         s0, s1 = s[:, 0].copy(), s[:, 1].copy()
         h0, h1 = has[:, 0], has[:, 1]
-        if self.base is not None:
-            b0, b1 = float(self.base[0]), float(self.base[1])
-            t1 = b1 + s0
-            s0 = np.where(h1, -t1, s0 + b0)
-            s1 = np.where(h1, t1, s1 + b1)
+        base = None if self.base is None else self.base.astype(s.dtype)
+        if base is not None and len(base) == 2:
+            t1 = base[1] + s0
+            s0 = np.where(h1, -t1, s0 + base[0])
+            s1 = np.where(h1, t1, s1 + base[1])
             two = np.ones(N, dtype=bool)
+        elif base is not None:
+            s0 = s0 + base[0]
+            two = h1.copy()
         else:
             two = h1.copy()
         pos = np.where(h1, s1, np.where(h0, s0, 0.0))
