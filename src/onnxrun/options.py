@@ -51,7 +51,7 @@ class SessionOptions:
         self.execution_order = ExecutionOrder.DEFAULT
         self.intra_op_num_threads = 0
         self.inter_op_num_threads = 0
-        self.log_severity_level = 2
+        self.log_severity_level = -1
         self.log_verbosity_level = 0
         self.logid = ""
         self.enable_profiling = False
@@ -110,7 +110,7 @@ class RunOptions:
 
     def __init__(self) -> None:
         self._terminate = threading.Event()
-        self.log_severity_level = 2
+        self.log_severity_level = -1
         self.log_verbosity_level = 0
         self.logid = ""
         self.run_tag = ""

@@ -49,13 +49,27 @@ def run_plan(plan: ExecutionPlan, feeds: list, outer: list, ctx: RunContext) -> 
 
 
 def finish_outputs(plan: ExecutionPlan, values: list) -> list:
+    """The output values, owned by the caller: copies where they may share memory with
+    constants, feeds or outer values; NumPy scalars as 0-d arrays."""
     out = []
     for s, copy in zip(plan.output_slots, plan.copy_outputs):
         v = values[s]
-        if copy and isinstance(v, np.ndarray):
-            v = v.copy()
+        if isinstance(v, np.generic):
+            v = np.asarray(v)
+        elif copy:
+            v = _owned(v)
         out.append(v)
     return out
+
+
+def _owned(v):
+    if isinstance(v, np.ndarray):
+        return v.copy()
+    if isinstance(v, list):
+        return [_owned(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _owned(x) for k, x in v.items()}
+    return v
 
 
 def _run_fast(plan: ExecutionPlan, values: list, ctx: RunContext) -> None:
@@ -108,14 +122,17 @@ def _run_traced(plan: ExecutionPlan, values: list, ctx: RunContext) -> None:
 class ParallelExecutor:
     """Runs nodes whose inputs are ready concurrently on a pool of ``threads`` workers."""
 
-    def __init__(self, plan: ExecutionPlan, threads: int) -> None:
+    def __init__(self, plan: ExecutionPlan, threads: int, blas_threads: int = 0) -> None:
+        from .threads import set_local
         self.plan = plan
+        init = (lambda: set_local(blas_threads)) if blas_threads > 0 else None
         self.pool = ThreadPoolExecutor(max_workers=max(1, threads),
-                                       thread_name_prefix="onnxrun-inter-op")
+                                       thread_name_prefix="onnxrun-inter-op", initializer=init)
         producer = {}
         for k, step in enumerate(plan.steps):
             for s in step.out_slots:
-                producer[s] = k
+                if s != plan.trash_slot:
+                    producer[s] = k
         self.deps = []
         self.users: List[List[int]] = [[] for _ in plan.steps]
         for k, step in enumerate(plan.steps):
@@ -177,9 +194,9 @@ class ParallelExecutor:
             for u in ready:
                 submit(u)
 
-        for k, d in enumerate(remaining):
-            if d == 0:
-                submit(k)
+        initial = [k for k, d in enumerate(remaining) if d == 0]  # before any worker runs
+        for k in initial:
+            submit(k)
         done.wait()
         if state["error"] is not None:
             raise state["error"]

@@ -27,9 +27,12 @@ def function_body(node: Node, graph: Graph) -> Optional[onnx.FunctionProto]:
         return None
     if schema.has_function:
         try:
-            return schema.get_function_with_opset_version(opset) or schema.function_body
+            body = schema.get_function_with_opset_version(opset) or schema.function_body
         except Exception:
-            return schema.function_body
+            body = schema.function_body
+        if isinstance(body, bytes):  # onnx >= 1.16 returns the serialized FunctionProto
+            body = onnx.FunctionProto.FromString(body)
+        return body
     if schema.has_context_dependent_function:
         if any(v is not None and v.type is None for v in node.inputs):
             return None

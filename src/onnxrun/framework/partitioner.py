@@ -62,11 +62,19 @@ def insert_copies(graph: Graph, providers_by_name: Dict, outer_device: str = HOS
         src = device_of.get(id(v), HOST)
         if src != HOST:
             # the host copy takes the output's name, so callers see the names they expect
-            host = Value(v.name, v.type)
-            v.name = graph.unique_name(v.name + "_" + src)
+            original = v.name
+            existing = copies.get((id(v), HOST))
+            v.name = graph.unique_name(original + "_" + src)
             graph.values[v.name] = v
-            graph.values[host.name] = host
-            node = Node(TO_HOST, [v], [host], name=f"{TO_HOST}_{host.name}", domain="")
+            if existing is not None:  # a host copy made for a CPU consumer serves too
+                del graph.values[existing.name]
+                existing.name = original
+                graph.values[original] = existing
+                graph.outputs[k] = existing
+                continue
+            host = Value(original, v.type)
+            graph.values[original] = host
+            node = Node(TO_HOST, [v], [host], name=f"{TO_HOST}_{original}", domain="")
             _place_copy(graph, node, providers_by_name, src)
             graph.outputs[k] = host
             count += 1

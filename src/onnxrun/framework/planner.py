@@ -93,8 +93,12 @@ def build_plan(graph: Graph, kernels: Sequence[Tuple[Node, object, Optional[bool
         if s not in pinned:
             frees[k].append(s)
 
+    donatable = _donatable_inputs(graph, kernels, outer, slot_of, last_use, pinned)
     steps = []
     for k, (node, fn, multi) in enumerate(kernels):
+        variant = getattr(fn, "inplace_variant", None)
+        if donatable[k] and variant is not None:
+            fn = variant(donatable[k]) or fn
         ins = tuple(slot_of[v.name] if v is not None else trash for v in node.inputs)
         ins += tuple(slot_of[v.name] for v in node.implicit_inputs)
         outs = tuple(slot_of[v.name] if v is not None else trash for v in node.outputs)
@@ -107,6 +111,68 @@ def build_plan(graph: Graph, kernels: Sequence[Tuple[Node, object, Optional[bool
                          trash_slot=trash)
     plan.flat = [(s.fn, s.in_slots, s.out_slots, s.free_slots, s.multi, s.node) for s in steps]
     return plan
+
+
+def _donatable_inputs(graph: Graph, kernels, outer, slot_of, last_use, pinned) -> List[tuple]:
+    """For each step, the input positions whose buffer the kernel may overwrite: the buffer was
+    allocated during the run (by a kernel declaring fresh outputs), and neither the value nor
+    any view of it (outputs of non-fresh kernels alias their inputs) is read later, returned,
+    or read twice by this step."""
+    group: Dict[str, str] = {}
+
+    def find(name: str) -> str:
+        while group.get(name, name) != name:
+            name = group[name]
+        return name
+
+    foreign_roots = set()
+    for v in list(graph.inputs) + list(outer) + [v for v in graph.values.values()
+                                                 if v.const is not None]:
+        foreign_roots.add(v.name)
+    for node, _, _ in kernels:
+        fresh = bool(node.kernel_def is not None and node.kernel_def.fresh)
+        outs = [v for v in node.outputs if v is not None]
+        if fresh:
+            continue
+        ins = [v for v in node.inputs + node.implicit_inputs if v is not None]
+        for o in outs:  # a non-fresh output may alias any input: one buffer group
+            for i in ins:
+                ro, ri = find(o.name), find(i.name)
+                if ro != ri:
+                    group[ro] = ri
+        if not ins:
+            for o in outs:
+                foreign_roots.add(o.name)
+    members: Dict[str, List[str]] = {}
+    for name in slot_of:
+        members.setdefault(find(name), []).append(name)
+    tainted = {find(n) for n in foreign_roots}
+    end_of_group: Dict[str, float] = {}
+    for root, names in members.items():
+        ends = []
+        for n in names:
+            s = slot_of[n]
+            if s in pinned:
+                ends.append(float("inf"))
+            else:
+                ends.append(last_use.get(s, -1))
+        end_of_group[root] = max(ends) if ends else -1
+    result = []
+    for k, (node, _, _) in enumerate(kernels):
+        ok = []
+        counts: Dict[str, int] = {}
+        for v in node.inputs + node.implicit_inputs:
+            if v is not None:
+                counts[v.name] = counts.get(v.name, 0) + 1
+        for i, v in enumerate(node.inputs):
+            if v is None or counts[v.name] != 1:
+                continue
+            root = find(v.name)
+            if root in tainted or end_of_group.get(root) != k:
+                continue
+            ok.append(i)
+        result.append(tuple(ok))
+    return result
 
 
 def _outputs_needing_copy(graph: Graph, kernels, outer) -> List[bool]:

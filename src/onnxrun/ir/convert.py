@@ -56,7 +56,11 @@ class Converter:
             g.initializers[name] = v
         for vi in gp.input:
             if vi.name in g.initializers:
-                v = g.initializers[vi.name]  # an overridable initializer (IR < 4 style)
+                # an overridable initializer: a graph input whose initializer is its default,
+                # so no stage may treat it as a constant
+                v = g.initializers.pop(vi.name)
+                g.input_defaults[vi.name] = v.const
+                v.const = None
             else:
                 v = g.add_value(Value(vi.name, types.get(vi.name)))
             v.doc = vi.doc_string

@@ -88,6 +88,7 @@ class Graph:
         self.initializers: Dict[str, Value] = {}
         self.values: Dict[str, Value] = {}
         self.outer_refs: List[Value] = []  # values of enclosing graphs this graph reads
+        self.input_defaults: Dict[str, Any] = {}  # initializer values of overridable inputs
         self.opsets: Dict[str, int] = {} if parent is None else parent.opsets
         self.functions: Dict[Tuple[str, str], Any] = {} if parent is None else parent.functions
         self.doc = ""

@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 
 from ..errors import InvalidArgument
-from ..framework import run_context
+from ..framework import run_context, threads
 from ..framework.executor import ParallelExecutor, run_plan
 from ..framework.session_state import SessionContext
 from ..ir.convert import Converter, model_to_ir
@@ -37,8 +37,8 @@ class _Core:
         self.output_index = {v.name: i for i, v in enumerate(graph.outputs)}
         self.parallel = None
         if options.execution_mode == ExecutionMode.ORT_PARALLEL:
-            threads = options.inter_op_num_threads or min(4, os.cpu_count() or 1)
-            self.parallel = ParallelExecutor(self.plan, threads)
+            n_threads = options.inter_op_num_threads or min(4, os.cpu_count() or 1)
+            self.parallel = ParallelExecutor(self.plan, n_threads, options.intra_op_num_threads)
 
 
 class InferenceSession:
@@ -73,15 +73,17 @@ class InferenceSession:
         with self._profiler.span("session_initialization") if self._profiler else _null():
             graph = self._new_graph()
             self._original_values = set(graph.values)
-            self._inputs = [NodeArg(v.name, v.type) for v in graph.inputs if v.const is None]
+            defaults = graph.input_defaults
+            self._inputs = [NodeArg(v.name, v.type) for v in graph.inputs
+                            if v.name not in defaults]
             self._overridable = [NodeArg(v.name, v.type) for v in graph.inputs
-                                 if v.const is not None]
+                                 if v.name in defaults]
             self._outputs = [NodeArg(v.name, v.type) for v in graph.outputs]
             self._feed_specs = {v.name: FeedSpec(v.name, v.type) for v in graph.inputs}
-            self._required = [v.name for v in graph.inputs if v.const is None
+            self._required = [v.name for v in graph.inputs if v.name not in defaults
                               and not self._feed_specs[v.name].optional]
             self._input_order = [v.name for v in graph.inputs]
-            self._defaults = {v.name: v.const for v in graph.inputs if v.const is not None}
+            self._defaults = dict(defaults)
             self._core = _Core(graph, self._ctx, opts)
             self._extra_cores: Dict[frozenset, _Core] = {}
         if opts.optimized_model_filepath:
@@ -96,8 +98,15 @@ class InferenceSession:
                 raise InvalidArgument(f"add_initializer: '{name}' is not an initializer or "
                                       "input of the model")
             v.const = arr
+            graph.input_defaults.pop(name, None)
             graph.initializers[name] = v
         graph.inputs = [v for v in graph.inputs if v.name not in opts._initializers]
+        if self._model.ir_version < 4:  # initializers listed as inputs are plain constants
+            for v in graph.inputs:
+                if v.name in graph.input_defaults:
+                    v.const = graph.input_defaults.pop(v.name)
+                    graph.initializers[v.name] = v
+            graph.inputs = [v for v in graph.inputs if v.const is None]
         if opts._free_dims_by_name:
             for v in graph.inputs:
                 if isinstance(v.type, TensorType) and v.type.shape is not None:
@@ -145,6 +154,8 @@ class InferenceSession:
         if run_options is not None:
             ctx.check_terminate()
         token = run_context.activate(ctx)
+        blas = self._sess_options.intra_op_num_threads
+        previous = threads.set_local(blas) if blas > 0 else None
         try:
             with np.errstate(all="ignore"):
                 if core.parallel is not None:
@@ -152,6 +163,8 @@ class InferenceSession:
                 else:
                     values = run_plan(core.plan, feeds, [], ctx)
         finally:
+            if previous is not None:
+                threads.set_local(previous)
             run_context.deactivate(token)
         return [values[core.output_index[n]] for n in output_names]
 

@@ -1,0 +1,57 @@
+"""Small helpers shared by the graph transformers."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from ..ir.graph import Graph, Node, Value
+
+
+def only_consumer(graph: Graph, v: Optional[Value], op_type: Optional[str] = None,
+                  domain: str = "") -> Optional[Node]:
+    """The single node reading ``v`` (explicitly, once), if ``v`` is not also returned."""
+    if v is None or graph.is_graph_output(v) or len(v.uses) != 1:
+        return None
+    node, idx = v.uses[0]
+    if idx < 0:
+        return None
+    if op_type is not None and (node.op_type != op_type or node.domain != domain):
+        return None
+    return node
+
+
+def is_op(node: Optional[Node], *ops: str, domain: str = "") -> bool:
+    return node is not None and node.domain == domain and node.op_type in ops
+
+
+def scalar(v: Optional[Value]) -> Optional[float]:
+    """The value of a constant holding a single number, else None."""
+    if v is None or v.const is None or v.const.size != 1 or v.const.dtype.kind not in "fiu":
+        return None
+    return float(v.const.reshape(-1)[0])
+
+
+def other_input(node: Node, v: Value) -> Optional[Value]:
+    """For a binary node reading ``v``, its other input."""
+    a, b = node.inputs[0], node.inputs[1]
+    return b if a is v else a if b is v else None
+
+
+def replace_chain(graph: Graph, first: Node, chain: list, new: Node) -> None:
+    """Put ``new`` where ``first`` was and remove every node of ``chain`` (which includes
+    ``first``); ``new`` already names its inputs and the chain's final outputs."""
+    index = graph.nodes.index(first)
+    for n in chain:
+        graph.remove_node(n)
+        for v in n.outputs:
+            if v is not None and not v.uses and not graph.is_graph_output(v) and \
+                    v not in new.outputs and graph.values.get(v.name) is v:
+                del graph.values[v.name]
+    graph.add_node(new, min(index, len(graph.nodes)))
+
+
+def const_value(graph: Graph, name: str, array: np.ndarray) -> Value:
+    v = graph.add_value(Value(graph.unique_name(name), const=array))
+    return v
