@@ -69,6 +69,9 @@ CONV_CASES = [
     ((1, 4, 12), (6, 4, 3), dict(auto_pad="SAME_UPPER", strides=[2])),     # 1-D
     ((1, 2, 5, 6, 7), (3, 2, 3, 2, 3), dict(pads=[1, 0, 1, 1, 1, 0])),     # 3-D
     ((1, 4, 9, 9), (4, 2, 3, 3), dict(group=2, dilations=[2, 2], auto_pad="VALID")),
+    ((1, 32, 10, 9), (8, 32, 3, 3), dict(pads=[1, 1, 1, 1])),                # kn2row
+    ((2, 24, 11, 8), (6, 24, 3, 2), dict(pads=[2, 0, 1, 1], dilations=[2, 1])),  # kn2row
+    ((1, 16, 9, 9), (4, 16, 5, 5), dict(auto_pad="SAME_UPPER")),             # kn2row
 ]
 
 
@@ -119,10 +122,11 @@ def test_conv_picks_algorithms():
             return self.attrs.get(k, d)
 
     assert Conv(Info(rand(128, 128, 3, 3), pads=[1] * 4)).prepared.algo == "winograd"
-    assert Conv(Info(rand(64, 128, 3, 3), pads=[1] * 4)).prepared.algo == "im2col"
+    assert Conv(Info(rand(96, 128, 3, 3), pads=[1] * 4)).prepared.algo == "im2col"
     assert Conv(Info(rand(64, 128, 3, 3), strides=[2, 2])).prepared.algo == "im2col"
     assert Conv(Info(rand(32, 1, 3, 3), group=32)).prepared.algo == "depthwise"
     assert Conv(Info(rand(32, 16, 1, 1))).prepared.algo == "pointwise"
+    assert Conv(Info(rand(32, 128, 3, 3), pads=[1] * 4)).prepared.algo == "kn2row"
 
 
 # ----------------------------------------------------------------------------- ConvTranspose

@@ -22,6 +22,9 @@ WINOGRAD_MIN_CHANNELS = 128
 WINOGRAD_MIN_OUT_CHANNELS = 128
 #: ... and output tiles (2x2 each); below this im2col's single GEMM is as fast.
 WINOGRAD_MIN_TILES = 32
+#: kn2row (one GEMM of all taps' weights against the flat padded input, then shifted sums of
+#: the M-row output blocks) beats im2col when output channels are few: M * ratio <= C.
+KN2ROW_MAX_RATIO = 2
 
 
 class _Prepared:
@@ -29,12 +32,15 @@ class _Prepared:
 
     ``wmat``: (G, M/G, K) GEMM weights; ``wmat_b``: the same with a bias column appended (the
     im2col buffer carries a matching row of ones); ``U``: Winograd filters with bias column;
-    ``wdw``: depthwise filters; ``bias_in``: the constant bias is already in wmat_b / U."""
+    ``wdw``: depthwise filters; ``wall``: (taps * M, C + 1) per-tap weights for kn2row, bias in
+    the last column of tap 0's rows; ``bias_in``: the constant bias is already in wmat_b / U."""
 
-    __slots__ = ("algo", "wmat", "wmat_b", "U", "wdw", "bias_in")
+    __slots__ = ("algo", "wmat", "wmat_b", "U", "wdw", "wall", "bias_in")
 
-    def __init__(self, algo, wmat=None, wmat_b=None, U=None, wdw=None, bias_in=False):
+    def __init__(self, algo, wmat=None, wmat_b=None, U=None, wdw=None, wall=None,
+                 bias_in=False):
         self.algo, self.wmat, self.wmat_b, self.U, self.wdw = algo, wmat, wmat_b, U, wdw
+        self.wall = wall
         self.bias_in = bias_in
 
 
@@ -104,6 +110,13 @@ class Conv(OpKernel):
         wmat = np.ascontiguousarray(W.reshape(G, M // G, K))
         if all(k == 1 for k in ks):
             return _Prepared("pointwise", wmat=wmat)
+        if nsp == 2 and G == 1 and strides == [1, 1] and M * KN2ROW_MAX_RATIO <= Cg:
+            T = ks[0] * ks[1]
+            wall = np.zeros((T * M, Cg + 1), dtype=cdt)
+            wall[:, :Cg] = W.transpose(2, 3, 0, 1).reshape(T * M, Cg)
+            if bias is not None:
+                wall[:M, Cg] = bias
+            return _Prepared("kn2row", wall=wall, bias_in=bias is not None)
         return _Prepared("im2col", wmat=wmat, wmat_b=_with_bias_column(wmat, bias),
                          bias_in=bias is not None)
 
@@ -151,6 +164,13 @@ class Conv(OpKernel):
                 wb = wb.copy()
                 wb[:, :, -1] = B.astype(cdt, copy=False).reshape(wb.shape[:2])
             Y = self._im2col(x, wb, ks, strides, dil, pb, pe, out_sp)
+            bias_done = True
+        elif algo == "kn2row":
+            wall = prep.wall
+            if not bias_done and not prep.bias_in:
+                wall = wall.copy()
+                wall[:M, -1] = B.astype(cdt, copy=False)
+            Y = _kn2row(x, wall, M, ks, dil, pb, out_sp)
             bias_done = True
         elif algo == "depthwise":
             Y = self._depthwise(x, prep.wdw.astype(cdt, copy=False), ks, strides, dil, pb, pe,
@@ -220,6 +240,39 @@ class Conv(OpKernel):
             np.multiply(tap, w, out=tmp)
             Y += tmp
         return Y
+
+
+def _kn2row(x, wall, M, ks, dil, pb, out_sp):
+    """Stride-1 2-D conv as one GEMM (all taps' weights, (T*M, C+1)) against the input padded
+    and flattened per channel (plus a ones row for the bias), followed by the sum of each
+    tap's (M, oh*Wq) block shifted by that tap's flat offset; the width is cropped at the end."""
+    N, C, H, W = x.shape
+    (kh, kw), (dh, dw) = ks, dil
+    oh, ow = out_sp
+    Hq, Wq = oh + (kh - 1) * dh, ow + (kw - 1) * dw
+    Lq = Hq * Wq + (kw - 1) * dw
+    buf = np.zeros((N, C + 1, Lq), dtype=x.dtype)
+    img = buf[:, :C, :Hq * Wq].reshape(N, C, Hq, Wq)
+    h1, w1 = min(H, Hq - pb[0]), min(W, Wq - pb[1])
+    img[:, :, pb[0]:pb[0] + h1, pb[1]:pb[1] + w1] = x[:, :, :h1, :w1]
+    buf[:, C] = 1
+    Z = np.matmul(wall, buf[0] if N == 1 else buf)  # ([N,] T*M, Lq)
+    if N == 1:
+        Z = Z[None]
+    L = oh * Wq
+    Y = np.empty((N, M, L), dtype=x.dtype)
+    t = 0
+    for i in range(kh):
+        for j in range(kw):
+            off = i * dh * Wq + j * dw
+            z = Z[:, t * M:(t + 1) * M, off:off + L]
+            if t == 0:
+                np.copyto(Y, z)
+            else:
+                Y += z
+            t += 1
+    Y = Y.reshape(N, M, oh, Wq)
+    return np.ascontiguousarray(Y[:, :, :, :ow]) if Wq != ow else Y
 
 
 def _depthwise2d(x, wdw, ks, strides, dil, pb, out_sp):
