@@ -217,8 +217,6 @@ def bitcast(x: np.ndarray, target: np.dtype) -> np.ndarray:
     """Reinterpret the bits of ``x`` as ``target`` (same bit width, little endian)."""
     if x.dtype == OBJ or target == OBJ:
         raise InvalidArgument("BitCast does not support string tensors")
-    if x.dtype.kind == "c" or target.kind == "c":
-        pass
     wa, wb = bit_width(x.dtype), bit_width(target)
     if wa != wb:
         raise InvalidArgument(f"BitCast needs types of the same bit width: {x.dtype} has {wa} "

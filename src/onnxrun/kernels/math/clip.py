@@ -7,9 +7,13 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
+from ._common import F32, is_narrow_float
 
 
 def _clip(x, lo, hi):
+    if is_narrow_float(x.dtype):  # NumPy's clip promotes ml_dtypes floats: go through float32
+        f = (lambda v: None if v is None else v.astype(F32))
+        return _clip(x.astype(F32), f(lo), f(hi)).astype(x.dtype)
     if lo is not None and hi is not None:
         return np.clip(x, lo, hi)
     if lo is not None:
