@@ -22,6 +22,8 @@ WINOGRAD_MIN_CHANNELS = 128
 WINOGRAD_MIN_OUT_CHANNELS = 128
 #: ... and output tiles (2x2 each); below this im2col's single GEMM is as fast.
 WINOGRAD_MIN_TILES = 32
+#: im2col buffers above this size are built and multiplied in blocks of output rows.
+IM2COL_BLOCK_BYTES = 4 << 20
 #: kn2row (one GEMM of all taps' weights against the flat padded input, then shifted sums of
 #: the M-row output blocks) beats im2col when output channels are few: M * ratio <= C.
 KN2ROW_MAX_RATIO = 2
@@ -203,7 +205,8 @@ class Conv(OpKernel):
         return Y.reshape((N, G * Mg) + tuple(out_sp))
 
     def _im2col(self, x, wmat_b, ks, strides, dil, pb, pe, out_sp):
-        """im2col into a (N, G, K + 1, L) buffer whose last row is ones (bias column)."""
+        """im2col into a (N, G, K + 1, L) buffer whose last row is ones (bias column); large
+        outputs are done in blocks of output rows so the buffer stays cache-sized."""
         G, Mg, K1 = wmat_b.shape
         K = K1 - 1
         N, C = x.shape[:2]
@@ -213,13 +216,28 @@ class Conv(OpKernel):
         xp = xp.reshape((N, G, Cg) + xp.shape[2:])
         win = windows(xp, ks, strides, dil, out_sp)  # (N, G, Cg, k..., o...)
         L = int(np.prod(out_sp, dtype=np.int64))
-        cols = np.empty((N, G, K1, L), dtype=x.dtype)
+        inner = L // out_sp[0]  # outputs per row of the first spatial axis
+        rows = max(1, min(out_sp[0], IM2COL_BLOCK_BYTES // max(1, N * G * K1 * inner
+                                                               * x.dtype.itemsize)))
+        if rows >= out_sp[0]:
+            cols = np.empty((N, G, K1, L), dtype=x.dtype)
+            cols[:, :, K] = 1
+            np.copyto(cols[:, :, :K].reshape(win.shape), win)
+            if N == 1 and G == 1:
+                Y = np.matmul(wmat_b[0], cols[0, 0])
+            else:
+                Y = np.matmul(wmat_b, cols)
+            return Y.reshape((N, G * Mg) + tuple(out_sp))
+        Y = np.empty((N, G, Mg, out_sp[0], inner), dtype=x.dtype)
+        cols = np.empty((N, G, K1, rows * inner), dtype=x.dtype)
         cols[:, :, K] = 1
-        np.copyto(cols[:, :, :K].reshape(win.shape), win)
-        if N == 1 and G == 1:
-            Y = np.matmul(wmat_b[0], cols[0, 0])
-        else:
-            Y = np.matmul(wmat_b, cols)
+        lead = (slice(None),) * (3 + nsp)
+        for r0 in range(0, out_sp[0], rows):
+            r1 = min(out_sp[0], r0 + rows)
+            wb = win[lead + (slice(r0, r1),)]
+            c = cols[..., :(r1 - r0) * inner]
+            np.copyto(c[:, :, :K].reshape(wb.shape), wb)
+            Y[:, :, :, r0:r1] = np.matmul(wmat_b, c).reshape(N, G, Mg, r1 - r0, inner)
         return Y.reshape((N, G * Mg) + tuple(out_sp))
 
     @staticmethod
