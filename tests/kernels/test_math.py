@@ -282,7 +282,8 @@ def test_cast_numbers_to_strings_like_ort():
     f = np.array([0.1, 1 / 3, 1e10, 1.5e-7, 123456789, -0.0, np.nan, np.inf, -np.inf, 100],
                  np.float32)
     for x in (f, f.astype(np.float64), np.array([1, -5, 2**40], np.int64),
-              np.array([True, False])):
+              np.array([True, False]), np.array([2**64 - 1, 0], np.uint64),
+              np.array([1 / 3, 123456789.123, 1e-300, 2.0**70])):
         check("Cast", [("x", x)], {"to": TensorProto.STRING}, out_types=[TensorProto.STRING])
 
 

@@ -53,7 +53,9 @@ def to_strings(x: np.ndarray) -> np.ndarray:
         return x.astype(str).astype(object)
     if x.dtype == np.bool_:
         vals = ["1" if v else "0" for v in x.ravel().tolist()]
-    elif x.dtype.kind in "iu" or is_narrow_int(x.dtype):
+    elif x.dtype.kind in "iu":
+        vals = [str(v) for v in x.ravel().tolist()]
+    elif is_narrow_int(x.dtype):
         vals = [str(v) for v in x.astype(np.int64).ravel().tolist()]
     else:
         src = x if x.dtype == F64 or x.dtype == F32 else x.astype(F32)
