@@ -94,11 +94,8 @@ def _parse_float(s: str) -> float:
 
 
 def _strings_to_float64(x: np.ndarray) -> np.ndarray:
-    try:
-        return x.astype(F64)
-    except (ValueError, TypeError):
-        flat = [_parse_float(str(s)) for s in x.ravel().tolist()]
-        return np.array(flat, dtype=F64).reshape(x.shape)
+    flat = [_parse_float(str(s)) for s in x.ravel().tolist()]
+    return np.array(flat, dtype=F64).reshape(x.shape)
 
 
 def _strings_to_ints(x: np.ndarray, unsigned: bool) -> np.ndarray:
