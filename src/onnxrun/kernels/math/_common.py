@@ -67,7 +67,8 @@ def legacy_align(a: np.ndarray, b: np.ndarray, broadcast: int, axis) -> np.ndarr
         return b
     ax = axis + a.ndim if axis < 0 else axis
     if ax < 0 or ax + b.ndim > a.ndim:
-        raise InvalidArgument(f"axis {axis} out of range for broadcasting B {b.shape} to A {a.shape}")
+        raise InvalidArgument(
+            f"axis {axis} out of range for broadcasting B {b.shape} to A {a.shape}")
     for i, d in enumerate(b.shape):
         if d != 1 and d != a.shape[ax + i]:
             raise InvalidArgument(f"B of shape {b.shape} cannot be broadcast to A of shape "
