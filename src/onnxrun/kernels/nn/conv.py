@@ -23,7 +23,7 @@ WINOGRAD_MIN_OUT_CHANNELS = 128
 #: ... and output tiles (2x2 each); below this im2col's single GEMM is as fast.
 WINOGRAD_MIN_TILES = 32
 #: im2col buffers above this size are built and multiplied in blocks of output rows.
-IM2COL_BLOCK_BYTES = 4 << 20
+IM2COL_BLOCK_BYTES = 2 << 20
 #: kn2row (one GEMM of all taps' weights against the flat padded input, then shifted sums of
 #: the M-row output blocks) beats im2col when output channels are few: M * ratio <= C.
 KN2ROW_MAX_RATIO = 2
@@ -229,15 +229,21 @@ class Conv(OpKernel):
                 Y = np.matmul(wmat_b, cols)
             return Y.reshape((N, G * Mg) + tuple(out_sp))
         Y = np.empty((N, G, Mg, out_sp[0], inner), dtype=x.dtype)
-        cols = np.empty((N, G, K1, rows * inner), dtype=x.dtype)
-        cols[:, :, K] = 1
+        store = np.empty(N * G * K1 * rows * inner, dtype=x.dtype)
         lead = (slice(None),) * (3 + nsp)
+        w2 = wmat_b[0] if N == 1 and G == 1 else None
         for r0 in range(0, out_sp[0], rows):
             r1 = min(out_sp[0], r0 + rows)
+            part = (r1 - r0) * inner
+            # a contiguous buffer per block (NumPy's batched matmul wants contiguous operands)
+            c = store[:N * G * K1 * part].reshape(N, G, K1, part)
+            c[:, :, K] = 1
             wb = win[lead + (slice(r0, r1),)]
-            c = cols[..., :(r1 - r0) * inner]
             np.copyto(c[:, :, :K].reshape(wb.shape), wb)
-            Y[:, :, :, r0:r1] = np.matmul(wmat_b, c).reshape(N, G, Mg, r1 - r0, inner)
+            if w2 is not None:
+                Y[0, 0, :, r0:r1] = np.matmul(w2, c[0, 0]).reshape(Mg, r1 - r0, inner)
+            else:
+                Y[:, :, :, r0:r1] = np.matmul(wmat_b, c).reshape(N, G, Mg, r1 - r0, inner)
         return Y.reshape((N, G * Mg) + tuple(out_sp))
 
     @staticmethod
