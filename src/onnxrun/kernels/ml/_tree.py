@@ -181,7 +181,7 @@ class Forest:
             res = np.zeros(len(nodes), dtype=bool)
             for node in np.unique(nodes):
                 k = nodes == node
-                res[k] = np.isin(vals[k], self.members.get(int(node), ()))
+                res[k] = np.isin(vals[k], self.members.get(int(node), np.zeros(0)))
             c[sel] = res
         return c
 

@@ -87,7 +87,13 @@ class TreeEnsemble(OpKernel):
 
     def __init__(self, info):
         super().__init__(info)
-        self.post = parse_post_transform(info, info.attr("post_transform", 0))
+        # onnxruntime reads the integer with its own enum order (NONE, LOGISTIC, SOFTMAX,
+        # SOFTMAX_ZERO, PROBIT), i.e. 1 and 2 swapped against the operator's documentation;
+        # models are validated against onnxruntime, so that order is followed here.
+        pt = int(info.attr("post_transform", 0))
+        if not 0 <= pt <= 4:
+            raise InvalidArgument(f"post_transform {pt} is not one of 0..4")
+        self.post = ("NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT")[pt]
         self.agg = _aggregate_name(info.attr("aggregate_function", 1))
         self.forest = build_v5(info)
         self.n_targets = self.forest.n_targets
