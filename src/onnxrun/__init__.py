@@ -77,3 +77,8 @@ def set_seed(seed: int) -> None:
     import numpy as np
     from .kernels import _random_state
     _random_state.seed(int(seed))
+
+
+# ---- tools beyond onnxruntime's API (see onnxrun.tools) ------------------------------------
+from .tools.custom_ops import custom_op  # noqa: E402,F401
+from .tools.tracing import Tracer  # noqa: E402,F401

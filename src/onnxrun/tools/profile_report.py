@@ -105,7 +105,7 @@ class ProfileReport:
             f"<td>{esc(_shapes(n.output_shapes))}</td></tr>" for n in self.nodes[:self.top])
         wall = f", wall time per run {_mean(self.wall_ms):.3f} ms" if self.wall_ms else ""
         return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="en"><head><meta charset="utf-8"/>
 <title>onnxrun profile: {esc(self.model)}</title>
 <style>
 body {{ font-family: sans-serif; margin: 2em; color: #222; }}
@@ -116,7 +116,7 @@ th {{ background: #eee; }}
 </style></head>
 <body>
 <h1>onnxrun profile</h1>
-<p>model: <code>{esc(self.model)}</code><br>
+<p>model: <code>{esc(self.model)}</code><br/>
 {self.runs} runs, kernel time per run {self.total_ms:.3f} ms{wall}</p>
 {self.svg()}
 <h2>Time by op type (per run)</h2>
