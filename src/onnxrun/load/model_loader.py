@@ -12,6 +12,12 @@ from ..errors import Fail, InvalidArgument, InvalidGraph, InvalidProtobuf, NoSuc
 
 MAX_IR_VERSION = onnx.IR_VERSION
 
+#: Deepest nesting of subgraphs (If/Loop/Scan bodies inside bodies) and of type descriptions
+#: (sequence of sequence of ...) accepted. Models parsed from bytes cannot exceed about 32
+#: levels anyway (protobuf's own recursion limit of 100 messages); this bounds models handed
+#: over as ``ModelProto`` objects, so that no later stage can run out of Python stack.
+MAX_NESTING = 64
+
 
 def load_model(source) -> Tuple[onnx.ModelProto, Optional[str]]:
     """Return ``(model, base_dir)``; ``base_dir`` is the folder external data is read from
@@ -31,6 +37,7 @@ def load_model(source) -> Tuple[onnx.ModelProto, Optional[str]]:
     else:
         raise TypeError(f"Unable to load from type '{type(source)}'")
     check_model_header(model)
+    check_nesting(model)
     return model, base_dir
 
 
@@ -54,3 +61,49 @@ def check_model_header(model: onnx.ModelProto) -> None:
         raise InvalidGraph("Missing opset in the model. All ModelProtos MUST have at least one "
                            "entry that specifies which version of the ONNX OperatorSet is being "
                            "imported.")
+
+
+def check_nesting(model: onnx.ModelProto, limit: int = MAX_NESTING) -> None:
+    """Refuse subgraphs or types nested deeper than ``limit``, without recursing."""
+    stack = [(model.graph, 0, "main graph")]
+    for f in model.functions:
+        stack.append((f, 0, f"function '{f.domain}:{f.name}'"))
+    while stack:
+        g, depth, where = stack.pop()
+        if depth > limit:
+            raise InvalidGraph(f"subgraphs are nested more than {limit} levels deep (at {where}); "
+                               "onnxrun refuses such models")
+        if isinstance(g, onnx.GraphProto):
+            for vi in list(g.input) + list(g.output) + list(g.value_info):
+                if vi.HasField("type"):
+                    _check_type_depth(vi.type, limit, vi.name)
+        for node in g.node:
+            for a in node.attribute:
+                if a.type == onnx.AttributeProto.GRAPH or a.HasField("g"):
+                    stack.append((a.g, depth + 1, f"node '{node.name}' ({node.op_type}) "
+                                                  f"attribute '{a.name}'"))
+                for sub in a.graphs:
+                    stack.append((sub, depth + 1, f"node '{node.name}' ({node.op_type}) "
+                                                  f"attribute '{a.name}'"))
+                if a.HasField("tp"):
+                    _check_type_depth(a.tp, limit, a.name)
+                for tp in a.type_protos:
+                    _check_type_depth(tp, limit, a.name)
+
+
+def _check_type_depth(tp: onnx.TypeProto, limit: int, name: str) -> None:
+    depth = 0
+    while True:
+        kind = tp.WhichOneof("value")
+        if kind == "sequence_type":
+            tp = tp.sequence_type.elem_type
+        elif kind == "optional_type":
+            tp = tp.optional_type.elem_type
+        elif kind == "map_type":
+            tp = tp.map_type.value_type
+        else:
+            return
+        depth += 1
+        if depth > limit:
+            raise InvalidGraph(f"the type of '{name}' is nested more than {limit} levels deep; "
+                               "onnxrun refuses such models")

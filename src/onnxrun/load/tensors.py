@@ -1,4 +1,9 @@
-"""TensorProto -> NumPy, with sizes checked before anything is allocated."""
+"""TensorProto -> NumPy, with sizes checked before anything is allocated.
+
+Every check raises :class:`onnxrun.errors.Fail`, the class onnxruntime uses for malformed
+initializers and external data. Sizes are computed with Python ints (``math.prod``), so a
+hostile ``dims`` cannot overflow into a small number.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, numpy_helper
 
-from ..errors import InvalidGraph
+from ..errors import Fail
 from ..ir.types import dtype_of
 from .external_data import read_external_bytes
 
@@ -29,17 +34,28 @@ def expected_nbytes(elem: int, numel: int) -> int:
     return numel * dtype_of(elem).itemsize
 
 
-class TensorDecoder:
-    """Decodes tensors of one model; external data is read from ``base_dir`` only."""
+#: Default cap on the bytes of one tensor built from a model (the session config entry
+#: ``session.max_tensor_bytes`` overrides it; see ``onnxrun.options``).
+DEFAULT_MAX_BYTES = 4 * 1024 ** 3
 
-    def __init__(self, base_dir: Optional[str] = None) -> None:
+
+class TensorDecoder:
+    """Decodes tensors of one model; external data is read from ``base_dir`` only.
+
+    ``max_bytes`` caps tensors whose size is not backed by bytes already in the model: external
+    data (read from disk) and sparse tensors (densified here). It should be the session's
+    ``max_tensor_bytes``.
+    """
+
+    def __init__(self, base_dir: Optional[str] = None, max_bytes: Optional[int] = None) -> None:
         self.base_dir = base_dir
+        self.max_bytes = int(max_bytes) if max_bytes is not None else DEFAULT_MAX_BYTES
 
     def __call__(self, tensor: TensorProto, what: str = "tensor") -> np.ndarray:
         name = tensor.name or "<unnamed>"
 
-        def fail(why: str) -> InvalidGraph:
-            return InvalidGraph(f"{what} '{name}': {why}")
+        def fail(why: str) -> Fail:
+            return Fail(f"{what} '{name}': {why}")
 
         dims = list(tensor.dims)
         if any(d < 0 for d in dims):
@@ -51,6 +67,12 @@ class TensorDecoder:
             raise fail(f"unsupported data_type {tensor.data_type}") from None
         nbytes = expected_nbytes(tensor.data_type, numel)
         if tensor.data_location == TensorProto.EXTERNAL:
+            if tensor.data_type == TensorProto.STRING:
+                raise fail("string tensors cannot use external data")
+            if nbytes > self.max_bytes:
+                raise fail(f"{nbytes} bytes of external data exceed the limit of "
+                           f"{self.max_bytes} bytes (session config entry "
+                           f"'session.max_tensor_bytes')")
             raw = read_external_bytes(tensor, self.base_dir, nbytes)
             proto = TensorProto()
             proto.CopyFrom(tensor)
@@ -63,12 +85,17 @@ class TensorDecoder:
                        f"{onnx.helper.tensor_dtype_to_string(tensor.data_type)} need {nbytes}")
         elif not tensor.HasField("raw_data"):
             count = _typed_count(tensor)
-            if count is not None and count != numel and not _complex_ok(tensor, count, numel):
-                raise fail(f"holds {count} values but dims {dims} need {numel}")
+            want = _typed_expected(tensor.data_type, numel)
+            if count is not None and count != want:
+                raise fail(f"holds {count} values but dims {dims} need {want}")
+        elif tensor.data_location not in (TensorProto.DEFAULT,):
+            raise fail(f"unknown data_location {tensor.data_location}")
         try:
             arr = numpy_helper.to_array(tensor)
         except Exception as exc:  # malformed content that passed the size checks
-            raise fail(f"cannot decode: {exc}") from None
+            raise fail(f"cannot decode: {type(exc).__name__}: {exc}") from None
+        if arr.shape != tuple(dims):
+            raise fail(f"decoded shape {arr.shape} does not match dims {dims}")
         if tensor.data_type == TensorProto.STRING:
             arr = _decode_strings(arr)
         return arr
@@ -81,8 +108,15 @@ def _typed_count(tensor: TensorProto):
     return len(getattr(tensor, field))
 
 
-def _complex_ok(tensor, count, numel) -> bool:
-    return tensor.data_type in (TensorProto.COMPLEX64, TensorProto.COMPLEX128) and count == 2 * numel
+def _typed_expected(elem: int, numel: int) -> int:
+    """Entries of the typed data field a tensor of ``numel`` elements must have: sub-byte types
+    are packed one byte per entry, complex numbers take two entries."""
+    bits = _SUB_BYTE_BITS.get(elem)
+    if bits:
+        return (numel * bits + 7) // 8
+    if elem in (TensorProto.COMPLEX64, TensorProto.COMPLEX128):
+        return 2 * numel
+    return numel
 
 
 def numpy_helper_field(elem: int) -> Optional[str]:
@@ -100,28 +134,50 @@ def _decode_strings(arr: np.ndarray) -> np.ndarray:
     return out
 
 
-def sparse_to_dense(sparse, decode: TensorDecoder) -> np.ndarray:
-    """A SparseTensorProto as a dense array, indices checked against the shape."""
+def sparse_to_dense(sparse, decode: TensorDecoder, max_bytes: Optional[int] = None) -> np.ndarray:
+    """A SparseTensorProto as a dense array, indices checked against the shape.
+
+    The dense size is checked against ``max_bytes`` (default: the decoder's cap) before
+    anything is allocated: a few bytes of sparse tensor may describe terabytes of zeros."""
     name = sparse.values.name or "<sparse>"
     dims = list(sparse.dims)
+
+    def fail(why: str) -> Fail:
+        return Fail(f"sparse tensor '{name}': {why}")
+
     if any(d < 0 for d in dims):
-        raise InvalidGraph(f"sparse tensor '{name}': negative dimension in {dims}")
-    values = decode(sparse.values, "sparse tensor values").reshape(-1)
-    indices = decode(sparse.indices, "sparse tensor indices").astype(np.int64)
+        raise fail(f"negative dimension in {dims}")
     numel = math.prod(dims)
+    cap = int(max_bytes) if max_bytes is not None else getattr(decode, "max_bytes",
+                                                               DEFAULT_MAX_BYTES)
+    try:
+        itemsize = dtype_of(sparse.values.data_type).itemsize
+    except ValueError:
+        raise fail(f"unsupported data_type {sparse.values.data_type}") from None
+    dense_bytes = numel * itemsize
+    if dense_bytes > cap:
+        raise fail(f"dense shape {dims} needs {dense_bytes} bytes, more than the limit of {cap} "
+                   "bytes (session config entry 'session.max_tensor_bytes')")
+    values = decode(sparse.values, "sparse tensor values").reshape(-1)
+    indices = decode(sparse.indices, "sparse tensor indices")
+    if indices.dtype.kind not in "iu":
+        raise fail(f"indices must be integers, got {indices.dtype}")
+    indices = indices.astype(np.int64)
     if indices.ndim == 2:
         if indices.shape[1] != len(dims):
-            raise InvalidGraph(f"sparse tensor '{name}': indices of shape {indices.shape} do not "
-                               f"match rank {len(dims)}")
-        if indices.size and ((indices < 0).any() or (indices >= np.array(dims)).any()):
-            raise InvalidGraph(f"sparse tensor '{name}': index out of range for dims {dims}")
-        flat = np.ravel_multi_index(indices.T, dims) if indices.size else indices.reshape(-1)
-    else:
+            raise fail(f"indices of shape {indices.shape} do not match rank {len(dims)}")
+        if indices.size and ((indices < 0).any() or (indices >= np.array(dims, np.int64)).any()):
+            raise fail(f"index out of range for dims {dims}")
+        flat = (np.ravel_multi_index(tuple(indices.T), dims) if indices.size
+                else indices.reshape(-1))
+    elif indices.ndim <= 1:
         flat = indices.reshape(-1)
         if flat.size and ((flat < 0).any() or (flat >= numel).any()):
-            raise InvalidGraph(f"sparse tensor '{name}': index out of range for {numel} elements")
+            raise fail(f"index out of range for {numel} elements")
+    else:
+        raise fail(f"indices must be 1-D or 2-D, got shape {indices.shape}")
     if flat.size != values.size:
-        raise InvalidGraph(f"sparse tensor '{name}': {flat.size} indices for {values.size} values")
+        raise fail(f"{flat.size} indices for {values.size} values")
     dense = np.zeros(numel, dtype=values.dtype)
     dense[flat] = values
     return dense.reshape(dims)
