@@ -11,6 +11,11 @@ from ..registry import kernel
 from ._common import compute_dtype
 
 
+def _gemm_dtype(dt):
+    """Integers multiply natively (exact); 16-bit floats in float32."""
+    return dt if dt.kind in "iu" else compute_dtype(dt)
+
+
 @kernel("Gemm", since=1, fresh=True)
 class Gemm(OpKernel):
     """Y = alpha * A' @ B' + beta * C (A', B' optionally transposed; C broadcast to (M, N))."""
@@ -27,23 +32,24 @@ class Gemm(OpKernel):
             Bc = c[1]
             if Bc.ndim != 2:
                 raise InvalidArgument(f"B must be 2-D, got shape {Bc.shape}")
-            cdt = compute_dtype(Bc.dtype)
+            cdt = _gemm_dtype(Bc.dtype)
             b = Bc.T if self.transB else Bc
             b = np.ascontiguousarray(b, dtype=cdt)
-            if self.alpha != 1.0:
+            if self.alpha != 1.0 and cdt.kind == "f":
                 b = b * cdt.type(self.alpha)
-            self.Bprep[Bc.dtype] = b  # (K, N), alpha applied
+                self.Bprep[Bc.dtype] = (b, True)  # (K, N), alpha applied
+            else:
+                self.Bprep[Bc.dtype] = (b, False)
 
     def __call__(self, A, B, C=None):
         if A.ndim != 2 or B.ndim != 2:
             raise InvalidArgument(f"A and B must be 2-D, got shapes {A.shape} and {B.shape}")
         dt = A.dtype
-        cdt = compute_dtype(dt)
+        cdt = _gemm_dtype(dt)
         a = A.T if self.transA else A
         if a.dtype != cdt:
             a = a.astype(cdt)
-        b = self.Bprep.get(B.dtype)
-        alpha_done = b is not None
+        b, alpha_done = self.Bprep.get(B.dtype, (None, False))
         if b is None:
             b = B.T if self.transB else B
             if b.dtype != cdt:
@@ -53,7 +59,10 @@ class Gemm(OpKernel):
                 f"inner dimensions differ: A' is {a.shape}, B' is {b.shape}")
         Y = np.matmul(a, b)
         if not alpha_done and self.alpha != 1.0:
-            Y *= cdt.type(self.alpha)
+            if cdt.kind == "f":
+                Y *= cdt.type(self.alpha)
+            else:
+                Y = (Y * self.alpha).astype(cdt)
         if C is not None and self.beta != 0.0:
             c = C if C.dtype == cdt else C.astype(cdt)
             try:
@@ -65,8 +74,10 @@ class Gemm(OpKernel):
                 raise InvalidArgument(f"C of shape {C.shape} cannot be broadcast to {Y.shape}")
             if self.beta == 1.0:
                 Y += c
-            else:
+            elif cdt.kind == "f":
                 Y += c * cdt.type(self.beta)
+            else:
+                Y += (c * self.beta).astype(cdt)
         return Y.astype(dt, copy=False)
 
 
@@ -90,6 +101,9 @@ def matmul(A, B):
         cdt = dt
     if cdt != dt:
         return np.matmul(A.astype(cdt), B.astype(cdt)).astype(dt)
+    if A.ndim > 2 and B.ndim == 2 and A.flags.c_contiguous:
+        # (..., M, K) @ (K, N) as one GEMM over the flattened leading dimensions
+        return np.matmul(A.reshape(-1, ka), B).reshape(A.shape[:-1] + (B.shape[1],))
     Y = np.matmul(A, B)
     if isinstance(Y, np.ndarray):
         return Y
