@@ -1,0 +1,172 @@
+"""One model, both runtimes: interleaved timed runs, medians, init times, output agreement and
+(optionally) peak memory measured in a separate process per runtime."""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from . import memory
+
+
+@dataclass
+class Result:
+    """What ``compare`` measured; times in seconds, memory in bytes, ``None`` where not run."""
+
+    name: str
+    model: str
+    nodes: int = 0
+    runs: int = 0
+    ours: List[float] = field(default_factory=list)
+    theirs: List[float] = field(default_factory=list)
+    init_ours: Optional[float] = None
+    init_theirs: Optional[float] = None
+    peak_ours: Optional[int] = None
+    peak_theirs: Optional[int] = None
+    max_abs_diff: Optional[float] = None
+    error: Optional[str] = None
+    notes: List[str] = field(default_factory=list)
+
+    @property
+    def median_ours(self) -> Optional[float]:
+        return statistics.median(self.ours) if self.ours else None
+
+    @property
+    def median_theirs(self) -> Optional[float]:
+        return statistics.median(self.theirs) if self.theirs else None
+
+    @property
+    def ratio(self) -> Optional[float]:
+        a, b = self.median_ours, self.median_theirs
+        return a / b if a is not None and b else None
+
+    @property
+    def init_ratio(self) -> Optional[float]:
+        a, b = self.init_ours, self.init_theirs
+        return a / b if a is not None and b else None
+
+    @property
+    def memory_ratio(self) -> Optional[float]:
+        a, b = self.peak_ours, self.peak_theirs
+        return a / b if a is not None and b and b > 0 else None
+
+
+def count_nodes(path: str) -> int:
+    import onnx
+    return len(onnx.load(path, load_external_data=False).graph.node)
+
+
+def max_abs_diff(ours, theirs) -> float:
+    """Largest absolute difference over all outputs (inf on a shape or kind mismatch)."""
+    worst = 0.0
+    for a, b in zip(ours, theirs):
+        if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+            if len(a) != len(b):
+                return float("inf")
+            worst = max(worst, max_abs_diff(a, b))
+            continue
+        if isinstance(a, dict) or isinstance(b, dict):
+            continue
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape:
+            return float("inf")
+        if a.size == 0:
+            continue
+        if a.dtype.kind in "biufc" and b.dtype.kind in "biufc":
+            d = np.abs(a.astype(np.float64) - b.astype(np.float64))
+            both_nan = np.isnan(a.astype(np.float64)) & np.isnan(b.astype(np.float64))
+            d = np.where(both_nan, 0.0, d)
+            worst = max(worst, float(np.nanmax(np.where(np.isnan(d), np.inf, d))))
+        elif not np.array_equal(a, b):
+            return float("inf")
+    return worst
+
+
+def compare(model: str, name: Optional[str] = None, runs: int = 10, warmup: int = 1,
+            threads: int = 0, level: str = "all", dims: Optional[Dict[str, int]] = None,
+            seed: int = 0, peer: Optional[str] = "onnxruntime", measure_memory: bool = True,
+            memory_runs: int = 2, log=None) -> Result:
+    """Benchmark ``model`` on onnxrun and (unless ``peer`` is None) onnxruntime.
+
+    Both get the same random feeds. After ``warmup`` untimed runs of each, the timed runs
+    alternate (ours, theirs, ours, ...) so drift in machine load hits both alike.
+    """
+    from ..cli.inputs import make_feeds
+    res = Result(name or os.path.basename(model), model, runs=runs)
+    say = log or (lambda msg: None)
+    try:
+        res.nodes = count_nodes(model)
+    except Exception:  # noqa: BLE001 - informative only
+        res.nodes = 0
+    with open(model, "rb") as f:  # warm the page cache so neither init pays for the disk
+        while f.read(1 << 24):
+            pass
+    say("  init onnxrun")
+    t0 = time.perf_counter()
+    try:
+        ours = memory.make_session("onnxrun", model, threads, level)
+    except Exception as exc:  # noqa: BLE001 - reported in the table
+        res.error = f"onnxrun init: {type(exc).__name__}: {exc}"[:300]
+        return res
+    res.init_ours = time.perf_counter() - t0
+    feeds = make_feeds(ours, {}, dict(dims or {}), seed)
+    theirs = None
+    if peer:
+        say(f"  init {peer}")
+        t0 = time.perf_counter()
+        try:
+            theirs = memory.make_session(peer, model, threads, level)
+        except Exception as exc:  # noqa: BLE001
+            res.notes.append(f"{peer} init failed: {exc}"[:300])
+        else:
+            res.init_theirs = time.perf_counter() - t0
+    say(f"  {warmup} warm-up + {runs} timed runs each")
+    try:
+        out_ours = out_theirs = None
+        for _ in range(warmup):
+            out_ours = ours.run(None, feeds)
+            if theirs is not None:
+                out_theirs = theirs.run(None, feeds)
+        clock = time.perf_counter
+        for _ in range(runs):
+            t0 = clock()
+            out_ours = ours.run(None, feeds)
+            res.ours.append(clock() - t0)
+            if theirs is not None:
+                t0 = clock()
+                out_theirs = theirs.run(None, feeds)
+                res.theirs.append(clock() - t0)
+    except Exception as exc:  # noqa: BLE001
+        res.error = f"run: {type(exc).__name__}: {exc}"[:300]
+        return res
+    if theirs is not None and out_ours is not None and out_theirs is not None:
+        res.max_abs_diff = max_abs_diff(out_ours, out_theirs)
+    del ours, theirs, out_ours, out_theirs
+    gc.collect()
+    if measure_memory:
+        with tempfile.TemporaryDirectory(prefix="onnxrun_bench_") as tmp:
+            feeds_path = os.path.join(tmp, "feeds.npz")
+            try:
+                np.savez(feeds_path, **feeds)
+            except ValueError as exc:  # object (string) feeds need pickle; np.load refuses it
+                res.notes.append(f"memory not measured: {exc}")
+                return res
+            for runtime in ["onnxrun"] + ([peer] if peer else []):
+                say(f"  peak memory of {runtime} (separate process)")
+                m = memory.measure_in_subprocess(runtime, model, feeds_path, memory_runs,
+                                                 threads, level)
+                if "error" in m:
+                    res.notes.append(f"{runtime} memory: {m['error']}")
+                    continue
+                if runtime == "onnxrun":
+                    res.peak_ours = int(m["peak_bytes"])
+                else:
+                    res.peak_theirs = int(m["peak_bytes"])
+    return res
