@@ -61,3 +61,35 @@ def test_compare_values_rules():
     assert not compare_values("v", np.array([1, 2]), np.array([1, 3]), 1, 1).ok
     assert compare_values("s", np.array(["a"], object), np.array(["a"], object), 0, 0).ok
     assert compare_values("q", [np.ones(2)], [np.ones(2)], 0, 0).ok
+
+
+def test_newer_ir_version_than_onnxruntime_reads():
+    from onnx import TensorProto as T
+    from onnx import helper as h
+    g = h.make_graph([h.make_node("Relu", ["x"], ["y"])], "g",
+                     [h.make_tensor_value_info("x", T.FLOAT, [2])],
+                     [h.make_tensor_value_info("y", T.FLOAT, [2])])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 21)])
+    assert compare_with_onnxruntime(m).ok
+
+
+def test_onnxruntime_failure_is_an_onnxrun_error():
+    import onnxrun
+    from onnx import TensorProto as T
+    from onnx import helper as h
+
+    @onnxrun.custom_op("com.example.only.onnxrun", "Twice")
+    def twice(x):
+        return x * 2
+    try:
+        g = h.make_graph([h.make_node("Twice", ["x"], ["y"], domain="com.example.only.onnxrun")],
+                         "g", [h.make_tensor_value_info("x", T.FLOAT, [2])],
+                         [h.make_tensor_value_info("y", T.FLOAT, [2])])
+        m = h.make_model(g, opset_imports=[h.make_opsetid("", 17),
+                                           h.make_opsetid("com.example.only.onnxrun", 1)],
+                         ir_version=8)
+        with pytest.raises(onnxrun.Fail, match="onnxruntime could not"):
+            compare_with_onnxruntime(m)
+    finally:
+        from onnxrun.tools.custom_ops import remove_custom_op
+        remove_custom_op("com.example.only.onnxrun", "Twice")

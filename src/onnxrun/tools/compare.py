@@ -18,6 +18,7 @@ relative error is ``|ours - theirs| / (|theirs| + atol)``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -210,6 +211,17 @@ def _load(model) -> onnx.ModelProto:
 
 
 def _ort_session(model: onnx.ModelProto, level: Optional[int]):
+    """An onnxruntime session on CPU (onnxruntime's own errors become onnxrun.Fail)."""
+    from ..errors import Fail
+    try:
+        return _ort_session_raw(model, level)
+    except ImportError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's exception classes
+        raise Fail(f"onnxruntime could not run the model: {exc}") from exc
+
+
+def _ort_session_raw(model: onnx.ModelProto, level: Optional[int]):
     try:
         import onnxruntime as ort
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -223,7 +235,17 @@ def _ort_session(model: onnx.ModelProto, level: Optional[int]):
             2: ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
         }.get(level, ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
     opts.log_severity_level = 3
-    return ort.InferenceSession(model.SerializeToString(), opts,
+    try:
+        return ort.InferenceSession(model.SerializeToString(), opts,
+                                    providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - retried once below when it is the IR version
+        found = re.search(r"max supported IR version: (\d+)", str(exc))
+        if not found or model.ir_version <= int(found.group(1)):
+            raise
+    older = onnx.ModelProto()  # a newer IR version than onnxruntime reads: say it is older
+    older.CopyFrom(model)
+    older.ir_version = int(found.group(1))
+    return ort.InferenceSession(older.SerializeToString(), opts,
                                 providers=["CPUExecutionProvider"])
 
 
