@@ -62,6 +62,7 @@ CONV_CASES = [
     ((1, 128, 16, 12), (128, 128, 3, 3), dict(auto_pad="SAME_LOWER")),      # winograd
     ((1, 16, 10, 10), (32, 16, 1, 1), {}),                                 # pointwise
     ((2, 16, 9, 9), (32, 16, 1, 1), dict(strides=[2, 2])),                 # strided pointwise
+    ((1, 8, 48, 50), (16, 8, 1, 1), {}),                                   # pointwise, bias fold
     ((1, 8, 11, 11), (8, 1, 3, 3), dict(group=8, pads=[1, 1, 1, 1], strides=[2, 2])),  # dw
     ((2, 6, 11, 9), (6, 1, 5, 3), dict(group=6, dilations=[2, 1])),         # depthwise
     ((1, 8, 10, 10), (12, 4, 3, 3), dict(group=2, pads=[0, 1, 2, 1])),     # grouped im2col

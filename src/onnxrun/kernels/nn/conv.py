@@ -6,6 +6,8 @@ im2col (strided window view copied into one buffer) + batched GEMM over groups o
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...errors import InvalidArgument
@@ -22,6 +24,9 @@ WINOGRAD_MIN_CHANNELS = 128
 WINOGRAD_MIN_OUT_CHANNELS = 128
 #: ... and output tiles (2x2 each); below this im2col's single GEMM is as fast.
 WINOGRAD_MIN_TILES = 32
+#: 1x1 convs with fewer input than output channels fold the bias into the GEMM (copying the
+#: input under a ones row) from this many output pixels on (measured neutral below).
+POINTWISE_FOLD_MIN = 2048
 #: im2col buffers above this size are built and multiplied in blocks of output rows.
 IM2COL_BLOCK_BYTES = 2 << 20
 #: kn2row (one GEMM of all taps' weights against the flat padded input, then shifted sums of
@@ -111,6 +116,10 @@ class Conv(OpKernel):
         K = Cg * int(np.prod(ks, dtype=np.int64))
         wmat = np.ascontiguousarray(W.reshape(G, M // G, K))
         if all(k == 1 for k in ks):
+            if bias is not None and Cg < M // G:
+                # cheaper to copy the input with a ones row than to add the bias afterwards
+                return _Prepared("pointwise", wmat=wmat, wmat_b=_with_bias_column(wmat, bias),
+                                 bias_in=True)
             return _Prepared("pointwise", wmat=wmat)
         if nsp == 2 and G == 1 and strides == [1, 1] and M * KN2ROW_MAX_RATIO <= Cg:
             T = ks[0] * ks[1]
@@ -178,7 +187,11 @@ class Conv(OpKernel):
             Y = self._depthwise(x, prep.wdw.astype(cdt, copy=False), ks, strides, dil, pb, pe,
                                 out_sp)
         elif algo == "pointwise":
-            Y = self._pointwise(x, prep.wmat.astype(cdt, copy=False), strides, pb, pe, out_sp)
+            if prep.bias_in and B is not None and math.prod(out_sp) >= POINTWISE_FOLD_MIN:
+                Y = self._pointwise_bias(x, prep.wmat_b, strides, pb, pe, out_sp)
+                bias_done = True
+            else:
+                Y = self._pointwise(x, prep.wmat, strides, pb, pe, out_sp)
         else:  # pragma: no cover - every algorithm is handled above
             raise AssertionError(algo)
         if not bias_done:
@@ -202,6 +215,28 @@ class Conv(OpKernel):
             Y = np.matmul(wmat[0], xm[0, 0])
         else:
             Y = np.matmul(wmat, xm)
+        return Y.reshape((N, G * Mg) + tuple(out_sp))
+
+    @staticmethod
+    def _pointwise_bias(x, wmat_b, strides, pb, pe, out_sp):
+        """1x1 conv with the bias folded in: the input is copied under a row of ones."""
+        G, Mg, C1 = wmat_b.shape
+        Cg = C1 - 1
+        N = x.shape[0]
+        nsp = x.ndim - 2
+        if any(pb) or any(pe):
+            x = pad_spatial(x, pb, pe)
+        x = x[(slice(None), slice(None)) + tuple(
+            slice(0, out_sp[i] * strides[i], strides[i]) for i in range(nsp))]
+        L = int(np.prod(out_sp, dtype=np.int64))
+        buf = np.empty((N, G, C1, L), dtype=x.dtype)
+        buf[:, :, Cg] = 1
+        np.copyto(buf[:, :, :Cg].reshape((N, G, Cg) + tuple(out_sp)),
+                  x.reshape((N, G, Cg) + tuple(out_sp)))
+        if N == 1 and G == 1:
+            Y = np.matmul(wmat_b[0], buf[0, 0])
+        else:
+            Y = np.matmul(wmat_b, buf)
         return Y.reshape((N, G * Mg) + tuple(out_sp))
 
     def _im2col(self, x, wmat_b, ks, strides, dil, pb, pe, out_sp):
