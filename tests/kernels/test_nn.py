@@ -4,7 +4,6 @@ with onnxruntime on random inputs or with formulas."""
 from __future__ import annotations
 
 import numpy as np
-import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 

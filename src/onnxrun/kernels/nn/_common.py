@@ -3,7 +3,6 @@ window extraction (im2col) and dtype handling."""
 
 from __future__ import annotations
 
-import math
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -112,17 +111,6 @@ def windows(xp: np.ndarray, kernel, strides, dilations, out_sp) -> np.ndarray:
     return as_strided(xp, shape=shape, strides=strides_, writeable=False)
 
 
-def windows_last(xp: np.ndarray, kernel, strides, dilations, out_sp) -> np.ndarray:
-    """Like :func:`windows` but with the window axes last: lead + out_sp + kernel."""
-    nsp = len(kernel)
-    lead = xp.ndim - nsp
-    st = xp.strides
-    shape = xp.shape[:lead] + tuple(out_sp) + tuple(kernel)
-    strides_ = (st[:lead] + tuple(st[lead + i] * strides[i] for i in range(nsp))
-                + tuple(st[lead + i] * dilations[i] for i in range(nsp)))
-    return as_strided(xp, shape=shape, strides=strides_, writeable=False)
-
-
 def compute_dtype(dt: np.dtype) -> np.dtype:
     """The dtype arithmetic runs in: float32 for 16-bit floats (NumPy has no fast half BLAS)."""
     if dt == np.float16 or dt.itemsize == 2 and dt.kind not in "iu" or dt.kind == "V":
@@ -130,12 +118,3 @@ def compute_dtype(dt: np.dtype) -> np.dtype:
     if dt.kind in "iub":
         return np.dtype(np.float64) if dt.itemsize >= 4 else np.dtype(np.float32)
     return dt
-
-
-def check_rank(x: np.ndarray, min_rank: int, what: str) -> None:
-    if x.ndim < min_rank:
-        raise InvalidArgument(f"{what} must have rank >= {min_rank}, got shape {x.shape}")
-
-
-def prod(xs) -> int:
-    return math.prod(int(v) for v in xs)

@@ -60,7 +60,8 @@ class InstanceNormalization(OpKernel):
             raise InvalidArgument(f"input must have rank >= 3 (N, C, D...), got {X.shape}")
         C = X.shape[1]
         if scale.shape != (C,) or B.shape != (C,):
-            raise InvalidArgument(f"scale and B must have shape ({C},), got {scale.shape}, {B.shape}")
+            raise InvalidArgument(
+                f"scale and B must have shape ({C},), got {scale.shape}, {B.shape}")
         dt = X.dtype
         cdt = compute_dtype(dt)
         x = X.astype(cdt, copy=False)
