@@ -76,17 +76,20 @@ def _run_fast(plan: ExecutionPlan, values: list, ctx: RunContext) -> None:
     stop = (ctx.terminate_event or _never).is_set
     node = None
     try:
-        for fn, ins, outs, frees, multi, node in plan.flat:
+        for fn, get, single, outs, frees, multi, node in plan.fast:
             if stop():
                 ctx.check_terminate()
-            res = fn(*[values[i] for i in ins])
-            if multi is None:
-                multi = type(res) is tuple
-            if multi:
-                for s, v in zip(outs, res):
-                    values[s] = v
+            res = fn(*get(values))
+            if single >= 0:
+                values[single] = res
             else:
-                values[outs[0]] = res
+                if multi is None:
+                    multi = type(res) is tuple
+                if multi:
+                    for s, v in zip(outs, res):
+                        values[s] = v
+                else:
+                    values[outs[0]] = res
             for s in frees:
                 values[s] = None
     except Exception as exc:

@@ -8,6 +8,7 @@ feeds are copied before they are handed back, so callers own what they get.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -39,6 +40,7 @@ class ExecutionPlan:
     names: List[str]
     # (fn, in_slots, out_slots, free_slots, multi, node) per step: what the run loop reads
     flat: List[tuple] = field(default_factory=list)
+    fast: List[tuple] = field(default_factory=list)
     trash_slot: int = 0
 
 
@@ -110,7 +112,27 @@ def build_plan(graph: Graph, kernels: Sequence[Tuple[Node, object, Optional[bool
                          [slot_of[v.name] for v in graph.outputs], copy_outputs, slot_of, names,
                          trash_slot=trash)
     plan.flat = [(s.fn, s.in_slots, s.out_slots, s.free_slots, s.multi, s.node) for s in steps]
+    plan.fast = [_fast_step(s) for s in steps]
     return plan
+
+
+def _no_args(values):
+    return ()
+
+
+def _fast_step(s: Step) -> tuple:
+    """What the sequential loop reads per step: the kernel, a C-level gatherer of its
+    arguments (returning a tuple), the output slot (or -1 for tuple results), and frees."""
+    n = len(s.in_slots)
+    if n == 0:
+        get = _no_args
+    elif n == 1:
+        slot = s.in_slots[0]
+        get = operator.itemgetter(slice(slot, slot + 1))  # a 1-tuple... of a list slice
+    else:
+        get = operator.itemgetter(*s.in_slots)
+    single = s.out_slots[0] if (s.multi is False and len(s.out_slots) == 1) else -1
+    return (s.fn, get, single, s.out_slots, s.free_slots, s.multi, s.node)
 
 
 def _donatable_inputs(graph: Graph, kernels, outer, slot_of, last_use, pinned) -> List[tuple]:
