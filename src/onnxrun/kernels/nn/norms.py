@@ -95,15 +95,20 @@ class LayerNormalization(OpKernel):
         if B is not None:
             _check_broadcast(B, X.shape, "B")
         x = X.astype(cdt, copy=False)
-        axes = tuple(range(a, X.ndim))
-        mean = x.mean(axis=axes, keepdims=True)
-        d = x - mean
-        var = np.mean(d * d, axis=axes, keepdims=True)
+        n = int(np.prod(X.shape[a:], dtype=np.int64))
+        x2 = x.reshape(X.shape[:a] + (n,))
+        mean = x2.mean(axis=-1, keepdims=True)
+        d = x2 - mean
+        var = np.einsum("...i,...i->...", d, d)[..., None] / cdt.type(max(n, 1))
         inv = cdt.type(1) / np.sqrt(var + cdt.type(self.eps))
         d *= inv
-        y = d * Scale.astype(cdt, copy=False)
+        y = d.reshape(X.shape)
+        y *= Scale.astype(cdt, copy=False)
         if B is not None:
             y += B.astype(cdt, copy=False)
+        stat_shape = X.shape[:a] + (1,) * (X.ndim - a)
+        mean = mean.reshape(stat_shape)
+        inv = inv.reshape(stat_shape)
         Y = y.astype(dt, copy=False)
         if not self.want_stats:
             return (Y,)
