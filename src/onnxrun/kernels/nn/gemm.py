@@ -11,6 +11,11 @@ from ..registry import kernel
 from ._common import compute_dtype
 
 
+#: constant B up to this size is stored transposed and contiguous at init; larger ones (e.g.
+#: the 400 MB fully connected layers of VGG) are used through a transposed view instead.
+PRETRANSPOSE_MAX_BYTES = 64 << 20
+
+
 def _gemm_dtype(dt):
     """Integers multiply natively (exact); 16-bit floats in float32."""
     return dt if dt.kind in "iu" else compute_dtype(dt)
@@ -34,7 +39,9 @@ class Gemm(OpKernel):
                 raise InvalidArgument(f"B must be 2-D, got shape {Bc.shape}")
             cdt = _gemm_dtype(Bc.dtype)
             b = Bc.T if self.transB else Bc
-            b = np.ascontiguousarray(b, dtype=cdt)
+            if b.dtype != cdt or b.nbytes <= PRETRANSPOSE_MAX_BYTES:
+                b = np.ascontiguousarray(b, dtype=cdt)
+            # else: keep the transposed view (BLAS reads it as is) rather than hold two copies
             if self.alpha != 1.0 and cdt.kind == "f":
                 b = b * cdt.type(self.alpha)
                 self.Bprep[Bc.dtype] = (b, True)  # (K, N), alpha applied
