@@ -25,6 +25,8 @@ _COMPARE = {LEQ: np.less_equal, LT: np.less, GTE: np.greater_equal, GT: np.great
 
 #: (row, tree) pairs evaluated per chunk
 _CHUNK_PAIRS = 1 << 18
+#: most slots (trees x 2^depth) of the complete-binary-tree layout
+_HEAP_SLOTS = 1 << 21
 
 
 class Forest:
@@ -69,6 +71,7 @@ class Forest:
             self.single_mode = None
         self.max_feature = int(self.feat[~is_leaf].max()) if (~is_leaf).any() else -1
         self.depth = self._depth()
+        self.heap = self._build_heap()
         # dense leaf tables
         C = self.n_targets
         L = int(n_leaf_rows)
@@ -113,6 +116,31 @@ class Forest:
                 raise InvalidArgument("tree ensemble: the nodes form a cycle")
             frontier = np.unique(np.concatenate([self.child2[2 * inner], self.child2[2 * inner + 1]]))
 
+    def _build_heap(self):
+        """Complete-binary-tree layout of every tree (slot h has children 2h+1 (true branch)
+        and 2h+2), leaves replicated down to the last level, so that a step needs no child
+        lookup. Only for one comparison mode and a moderate depth (2^depth slots per tree)."""
+        D, T = self.depth, self.n_trees
+        if (self.single_mode is None or D == 0 or D > 20 or T == 0
+                or T * (1 << D) > _HEAP_SLOTS):
+            return None
+        H = (1 << D) - 1
+        feat = np.empty((T, H), dtype=np.intp)
+        thr = np.empty((T, H), dtype=self.thr.dtype)
+        mvtt = np.empty((T, H), dtype=bool)
+        cur = self.roots.reshape(T, 1)
+        for level in range(D):
+            lo = (1 << level) - 1
+            feat[:, lo:lo + cur.shape[1]] = self.feat[cur]
+            thr[:, lo:lo + cur.shape[1]] = self.thr[cur]
+            mvtt[:, lo:lo + cur.shape[1]] = self.mvtt[cur]
+            nxt = np.empty((T, 2 * cur.shape[1]), dtype=np.intp)
+            nxt[:, 0::2] = self.child2[2 * cur + 1]
+            nxt[:, 1::2] = self.child2[2 * cur]
+            cur = nxt
+        return {"feat": feat.ravel(), "thr": thr.ravel(), "mvtt": mvtt.ravel(),
+                "leaf": cur.ravel(), "H": H}
+
     # ------------------------------------------------------------------ traversal
 
     def compare_dtype(self, x_dtype) -> np.dtype:
@@ -138,8 +166,41 @@ class Forest:
         rows_per_chunk = max(1, _CHUNK_PAIRS // T)
         for r0 in range(0, N, rows_per_chunk):
             r1 = min(N, r0 + rows_per_chunk)
-            out[r0:r1] = self._walk(Xc[r0:r1], thr, F)
+            if self.heap is not None:
+                out[r0:r1] = self._walk_heap(Xc[r0:r1], F)
+            else:
+                out[r0:r1] = self._walk(Xc[r0:r1], thr, F)
         return out
+
+    def _walk_heap(self, Xc: np.ndarray, F: int) -> np.ndarray:
+        hp = self.heap
+        n = Xc.shape[0]
+        T = self.n_trees
+        H = hp["H"]
+        D = self.depth
+        feat, mvtt = hp["feat"], hp["mvtt"]
+        thr = hp["thr"].astype(Xc.dtype, copy=False)
+        compare = _COMPARE[self.single_mode]
+        xflat = Xc.ravel()
+        base = (np.arange(T, dtype=np.intp) * H)[None, :]
+        rowoff = np.repeat(np.arange(n, dtype=np.intp) * F, T).reshape(n, T)
+        g = np.broadcast_to(base, (n, T)).copy()  # global slot = base + h
+        tmp = np.empty((n, T), dtype=np.intp)
+        for _ in range(D):
+            np.take(feat, g, out=tmp)
+            tmp += rowoff
+            v = xflat.take(tmp)
+            c = compare(v, thr.take(g))
+            if self.any_mvtt:
+                c |= np.isnan(v) & mvtt.take(g)
+            # child slot: base + 2h + 1 (true) or base + 2h + 2 (false) = 2g - base + 2 - c
+            g *= 2
+            g -= base
+            g += 2
+            g -= c
+        g -= base
+        g += (np.arange(T, dtype=np.intp) * (1 << D) - H)[None, :]
+        return hp["leaf"].take(g)
 
     def _walk(self, Xc: np.ndarray, thr: np.ndarray, F: int) -> np.ndarray:
         n = Xc.shape[0]
