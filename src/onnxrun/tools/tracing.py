@@ -68,12 +68,19 @@ class TraceRecord:
                 "duration_ms": self.duration_ms, "depth": self.depth, "run": self.run_index}
 
 
+_DTYPE_NAMES: dict = {}
+
+
 def describe_value(v: Any) -> Tuple[Optional[Tuple[int, ...]], Optional[str]]:
     """(shape, dtype name) of a runtime value; sequences as ``seq(<dtype>)`` with length shape."""
     if v is None:
         return None, None
     if isinstance(v, (np.ndarray, np.generic)):
-        return tuple(int(d) for d in np.shape(v)), str(v.dtype)
+        dt = v.dtype
+        name = _DTYPE_NAMES.get(dt)
+        if name is None:
+            name = _DTYPE_NAMES[dt] = str(dt)  # str(dtype) is slow: cache it
+        return v.shape, name
     if isinstance(v, list):
         inner = describe_value(v[0])[1] if v else "?"
         return (len(v),), f"seq({inner})"
