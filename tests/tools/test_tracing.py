@@ -72,3 +72,15 @@ def test_check_finite_names_first_node():
     assert len(t.records) == 3
     # the session works normally again
     assert np.isinf(sess.run(None, {"x": x})[0][0])
+
+
+def test_nested_tracers():
+    sess = _session(chain(), onnxrun.GraphOptimizationLevel.ORT_DISABLE_ALL)
+    feeds = {"x": np.ones((1, 4), np.float32)}
+    with Tracer(sess) as outer:
+        with Tracer(sess) as inner:
+            sess.run(None, feeds)
+        sess.run(None, feeds)
+    sess.run(None, feeds)
+    assert len(inner.records) == 5 and len(outer.records) == 10
+    assert "_hooks" not in vars(sess)

@@ -171,22 +171,24 @@ class Tracer:
             return self
         sess = self.session
         tracer = self
-        original = sess._hooks  # bound method: the session's own hook list for a run
+        previous = sess.__dict__.get("_hooks")  # another Tracer's, when nested
+        inner = sess._hooks  # the session's hook list for a run (plus any outer tracer's)
 
         def hooks_with_tracer(run_options=None):
             tracer.runs += 1
-            return list(original(run_options)) + [tracer]
+            return list(inner(run_options)) + [tracer]
 
         sess._hooks = hooks_with_tracer
-        self._saved = original
+        self._saved = (previous,)
         return self
 
     def __exit__(self, *exc) -> None:
         if self.session is not None and self._saved is not None:
-            try:
-                del self.session._hooks  # drop the instance attribute: the method shows again
-            except AttributeError:
-                pass
+            (previous,) = self._saved
+            if previous is None:
+                self.session.__dict__.pop("_hooks", None)  # the class's method shows again
+            else:
+                self.session._hooks = previous
             self._saved = None
 
     # ---- results -------------------------------------------------------------------------
