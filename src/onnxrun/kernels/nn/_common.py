@@ -111,6 +111,52 @@ def windows(xp: np.ndarray, kernel, strides, dilations, out_sp) -> np.ndarray:
     return as_strided(xp, shape=shape, strides=strides_, writeable=False)
 
 
+def flat_taps_2d(x: np.ndarray, ks, strides, dil, pb, out_sp, fill):
+    """Kernel taps of a 2-D window op as long contiguous slices.
+
+    The input, padded with ``fill``, is split into stride x stride phases, each stored flat per
+    (n, c); tap (i, j) then reads phase (i*d0 % s0, j*d1 % s1) at one flat offset, so every tap
+    is a (N, C, oh * Wq) slice where Wq >= ow is the phase grid's width. Returns
+    (list of ((i, j), slice), crop) where ``crop(Y)`` turns a (N, C, oh * Wq) result into a
+    contiguous (N, C, oh, ow) array."""
+    N, C, H, W = x.shape
+    (kh, kw), (sh, sw), (dh, dw) = ks, strides, dil
+    oh, ow = out_sp
+    Hq = max(-(-(H + pb[0]) // sh), oh + ((kh - 1) * dh) // sh)
+    Wq = max(-(-(W + pb[1]) // sw), ow + ((kw - 1) * dw) // sw)
+    Lq = Hq * Wq
+    tail = ((kw - 1) * dw) // sw + 1
+    nph = sh * sw
+    buf = np.empty((N, C, nph, Lq + tail), dtype=x.dtype)
+    buf.fill(fill)
+    if nph == 1:
+        img = buf[:, :, 0, :Lq].reshape(N, C, Hq, Wq)
+        h1, w1 = min(H, Hq - pb[0]), min(W, Wq - pb[1])
+        img[:, :, pb[0]:pb[0] + h1, pb[1]:pb[1] + w1] = x[:, :, :h1, :w1]
+    else:
+        xp = np.empty((N, C, Hq * sh, Wq * sw), dtype=x.dtype)
+        xp.fill(fill)
+        h1, w1 = min(H, Hq * sh - pb[0]), min(W, Wq * sw - pb[1])
+        xp[:, :, pb[0]:pb[0] + h1, pb[1]:pb[1] + w1] = x[:, :, :h1, :w1]
+        for a in range(sh):
+            for b in range(sw):
+                buf[:, :, a * sw + b, :Lq].reshape(N, C, Hq, Wq)[...] = xp[:, :, a::sh, b::sw]
+    L = oh * Wq
+    taps = []
+    for i in range(kh):
+        ri, ro = (i * dh) % sh, (i * dh) // sh
+        for j in range(kw):
+            cj, co = (j * dw) % sw, (j * dw) // sw
+            off = ro * Wq + co
+            taps.append(((i, j), buf[:, :, ri * sw + cj, off:off + L]))
+
+    def crop(Y):
+        Y = Y.reshape(N, C, oh, Wq)
+        return np.ascontiguousarray(Y[:, :, :, :ow]) if Wq != ow else Y
+
+    return taps, crop
+
+
 def compute_dtype(dt: np.dtype) -> np.dtype:
     """The dtype arithmetic runs in: float32 for 16-bit floats (NumPy has no fast half BLAS)."""
     if dt == np.float16 or dt.itemsize == 2 and dt.kind not in "iu" or dt.kind == "V":

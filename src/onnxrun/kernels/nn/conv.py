@@ -14,8 +14,8 @@ from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
 from . import _winograd
-from ._common import (auto_pad_attr, compute_dtype, ints_attr, out_shape_and_pads, pad_spatial,
-                      spatial_params, windows)
+from ._common import (auto_pad_attr, compute_dtype, flat_taps_2d, ints_attr, out_shape_and_pads,
+                      pad_spatial, spatial_params, windows)
 
 #: Winograd pays off from this many input channels on (measured: at 64 channels on 56x56 maps
 #: the transforms cost more than the GEMM saves) ...
@@ -335,46 +335,17 @@ def _kn2row(x, wall, M, ks, dil, pb, out_sp):
 
 
 def _depthwise2d(x, wdw, ks, strides, dil, pb, out_sp):
-    """2-D depthwise conv on flattened rows: the padded input is split into stride x stride
-    phases, each stored flat per channel, so every tap is one long contiguous slice; the output
-    is computed on the phase grid's full width and cropped at the end."""
-    N, C, H, W = x.shape
-    (kh, kw), (sh, sw), (dh, dw) = ks, strides, dil
-    oh, ow = out_sp
-    # phase grid: tap (i, j) reads phase (i*dh % sh, j*dw % sw) at row/col offset (i*dh//sh, ..)
-    Hq = max(-(-(H + pb[0]) // sh), oh + ((kh - 1) * dh) // sh)
-    Wq = max(-(-(W + pb[1]) // sw), ow + ((kw - 1) * dw) // sw)
-    Lq = Hq * Wq
-    tail = ((kw - 1) * dw) // sw + 1
-    nph = sh * sw
-    buf = np.zeros((N, C, nph, Lq + tail), dtype=x.dtype)
-    if nph == 1:
-        img = buf[:, :, 0, :Lq].reshape(N, C, Hq, Wq)
-        h1, w1 = min(H, Hq - pb[0]), min(W, Wq - pb[1])
-        img[:, :, pb[0]:pb[0] + h1, pb[1]:pb[1] + w1] = x[:, :, :h1, :w1]
-    else:
-        xp = np.zeros((N, C, Hq * sh, Wq * sw), dtype=x.dtype)
-        h1, w1 = min(H, Hq * sh - pb[0]), min(W, Wq * sw - pb[1])
-        xp[:, :, pb[0]:pb[0] + h1, pb[1]:pb[1] + w1] = x[:, :, :h1, :w1]
-        for a in range(sh):
-            for b in range(sw):
-                buf[:, :, a * sw + b, :Lq].reshape(N, C, Hq, Wq)[...] = xp[:, :, a::sh, b::sw]
-    L = oh * Wq
-    Y = np.empty((N, C, L), dtype=x.dtype)
-    tmp = np.empty_like(Y)
-    first = True
-    for i in range(kh):
-        ri, ro = (i * dh) % sh, (i * dh) // sh
-        for j in range(kw):
-            cj, co = (j * dw) % sw, (j * dw) // sw
-            off = ro * Wq + co
-            tap = buf[:, :, ri * sw + cj, off:off + L]
-            wt = wdw[:, i, j][:, None]
-            if first:
-                np.multiply(tap, wt, out=Y)
-                first = False
-            else:
-                np.multiply(tap, wt, out=tmp)
-                Y += tmp
-    Y = Y.reshape(N, C, oh, Wq)
-    return np.ascontiguousarray(Y[:, :, :, :ow]) if Wq != ow else Y
+    """2-D depthwise conv: one multiply and one add per kernel tap, each over a long contiguous
+    slice of the flattened stride phases (see :func:`flat_taps_2d`)."""
+    N, C = x.shape[:2]
+    taps, crop = flat_taps_2d(x, ks, strides, dil, pb, out_sp, 0)
+    Y = tmp = None
+    for (i, j), tap in taps:
+        wt = wdw[:, i, j][:, None]
+        if Y is None:
+            Y = np.multiply(tap, wt)
+            tmp = np.empty_like(Y)
+        else:
+            np.multiply(tap, wt, out=tmp)
+            Y += tmp
+    return crop(Y)

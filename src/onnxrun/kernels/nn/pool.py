@@ -8,8 +8,8 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._common import (auto_pad_attr, compute_dtype, ints_attr, out_shape_and_pads, pad_spatial,
-                      spatial_params, windows)
+from ._common import (auto_pad_attr, compute_dtype, flat_taps_2d, ints_attr, out_shape_and_pads,
+                      pad_spatial, spatial_params, windows)
 
 
 class _Pool(OpKernel):
@@ -39,6 +39,24 @@ class _Pool(OpKernel):
         win = windows(xp, self.kernel_shape, self.strides, self.dilations, out_sp)
         for idx in np.ndindex(*self.kernel_shape):
             yield idx, win[(slice(None), slice(None)) + idx]
+
+    def reduce_taps(self, x, out_sp, pb, pe, fill, op):
+        """Fold ``op`` (np.maximum / np.add) over the kernel taps of x padded with ``fill``.
+
+        2-D inputs use long contiguous flat-phase slices (see flat_taps_2d); others strided
+        windows."""
+        if x.ndim == 4:
+            taps, crop = flat_taps_2d(x, self.kernel_shape, self.strides, self.dilations, pb,
+                                      out_sp, fill)
+        else:
+            taps, crop = list(self.taps(pad_spatial(x, pb, pe, fill), out_sp)), None
+        Y = None
+        for _, tap in taps:
+            if Y is None:
+                Y = tap.copy()
+            else:
+                op(Y, tap, out=Y)
+        return crop(Y) if crop is not None else Y
 
 
 def _lowest(dt):
@@ -71,15 +89,10 @@ class MaxPool(_Pool):
             return (Y, np.empty(shape, dtype=np.int64)) if self.want_indices else self._one(Y)
         dt = X.dtype
         x = X if dt.kind in "fiu" or dt == np.float16 else X.astype(np.float32)
-        xp = pad_spatial(x, pb, pe, _lowest(x.dtype))
         if not self.want_indices:
-            Y = None
-            for _, tap in self.taps(xp, out_sp):
-                if Y is None:
-                    Y = tap.copy()
-                else:
-                    np.maximum(Y, tap, out=Y)
+            Y = self.reduce_taps(x, out_sp, pb, pe, _lowest(x.dtype), np.maximum)
             return self._one(Y.astype(dt, copy=False))
+        xp = pad_spatial(x, pb, pe, _lowest(x.dtype))
         # indices: collect taps along a last axis and take the first maximum
         K = len(list(np.ndindex(*self.kernel_shape)))
         stack = np.empty(shape + (K,), dtype=x.dtype)
@@ -150,13 +163,7 @@ class AveragePool(_Pool):
         if any(o == 0 for o in out_sp):
             return np.empty((N, C) + tuple(out_sp), dtype=dt)
         x = X if dt == cdt else X.astype(cdt)
-        xp = pad_spatial(x, pb, pe, 0)
-        Y = None
-        for _, tap in self.taps(xp, out_sp):
-            if Y is None:
-                Y = tap.copy()
-            else:
-                Y += tap
+        Y = self.reduce_taps(x, out_sp, pb, pe, 0, np.add)
         div = self._divisor(X.shape[2:], out_sp, pb, cdt)
         Y /= np.maximum(div, 1)
         return Y.astype(dt, copy=False)
@@ -181,13 +188,7 @@ class LpPool(_Pool):
         p = self.p
         if p != 1:
             x = x ** cdt.type(p)
-        xp = pad_spatial(x, pb, pe, 0)
-        Y = None
-        for _, tap in self.taps(xp, out_sp):
-            if Y is None:
-                Y = tap.copy()
-            else:
-                Y += tap
+        Y = self.reduce_taps(x, out_sp, pb, pe, 0, np.add)
         if p != 1:
             Y = Y ** cdt.type(1.0 / p)
         return Y.astype(dt, copy=False)
