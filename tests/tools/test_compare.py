@@ -1,4 +1,4 @@
-"""compare_with_onnxruntime: outputs, and the first diverging node of a deliberately wrong kernel."""
+"""compare_with_onnxruntime: outputs, and the first diverging node of a wrong kernel."""
 
 import numpy as np
 import pytest
