@@ -38,7 +38,7 @@ class Forest:
 
     def __init__(self, feat, thr, modes, true_child, false_child, mvtt, roots, leaf_row,
                  n_leaf_rows: int, w_rows, w_targets, w_values, n_targets: int,
-                 members: Optional[Dict[int, np.ndarray]] = None) -> None:
+                 members: Optional[Dict[int, np.ndarray]] = None, minmax: bool = False) -> None:
         M = len(feat)
         self.n_nodes = M
         self.n_trees = len(roots)
@@ -84,10 +84,11 @@ class Forest:
         np.add.at(self.v_sum, (w_rows, w_targets), w_values)
         self.has = np.zeros((L, C), dtype=bool)
         self.has[w_rows, w_targets] = True
-        self.v_min = np.full((L, C), np.inf)
-        np.minimum.at(self.v_min, (w_rows, w_targets), w_values)
-        self.v_max = np.full((L, C), -np.inf)
-        np.maximum.at(self.v_max, (w_rows, w_targets), w_values)
+        if minmax:  # tables for the MIN / MAX aggregates
+            self.v_min = np.full((L, C), np.inf)
+            np.minimum.at(self.v_min, (w_rows, w_targets), w_values)
+            self.v_max = np.full((L, C), -np.inf)
+            np.maximum.at(self.v_max, (w_rows, w_targets), w_values)
         # node-level tables: values of the leaf each node stands for (interior rows unused)
         lr = np.where(self.leaf_row >= 0, self.leaf_row, 0)
         if L == 0:
@@ -97,6 +98,7 @@ class Forest:
             self.node_sum = self.v_sum[lr]
             self.node_has = self.has[lr] & (self.leaf_row >= 0)[:, None]
         self.node_lr = lr
+        self.node_sum32 = self.node_sum.astype(np.float32)
         self.all_have = bool(self.node_has[is_leaf].all()) if is_leaf.any() else False
 
     def _depth(self) -> int:
@@ -262,7 +264,7 @@ class Forest:
         has = np.zeros((N, C), dtype=bool)
         if N == 0 or self.n_trees == 0:
             return scores, has
-        table = self.node_sum.astype(acc)
+        table = self.node_sum32 if acc == np.float32 else self.node_sum
         rows_per_chunk = max(1, _CHUNK_PAIRS // max(1, self.n_trees * max(1, C // 4)))
         for r0 in range(0, N, rows_per_chunk):
             r1 = min(N, r0 + rows_per_chunk)
@@ -300,7 +302,8 @@ def _req(info, name):
     return v
 
 
-def build_legacy(info, prefix: str, n_targets: int, values, weights) -> Forest:
+def build_legacy(info, prefix: str, n_targets: int, values, weights,
+                 minmax: bool = False) -> Forest:
     """Forest from TreeEnsembleRegressor/Classifier attributes (``prefix`` 'target' or 'class').
 
     ``values`` are the node thresholds, ``weights`` the leaf weights (already chosen between the
@@ -369,10 +372,10 @@ def build_legacy(info, prefix: str, n_targets: int, values, weights) -> Forest:
             raise InvalidArgument(f"{prefix}_nodeids: tree {t} node {n} is not a leaf")
         w_rows[j] = leaf_row[g]
     return Forest(featureids, values, modes, tc, fc, mvtt, roots, leaf_row, len(leaf_nodes),
-                  w_rows, w_ids, weights, n_targets)
+                  w_rows, w_ids, weights, n_targets, minmax=minmax)
 
 
-def build_v5(info) -> Forest:
+def build_v5(info, minmax: bool = False) -> Forest:
     """Forest from TreeEnsemble (ai.onnx.ml 5) attributes."""
     featureids = np.asarray(_req(info, "nodes_featureids"), dtype=np.int64)
     K = len(featureids)
@@ -435,6 +438,6 @@ def build_v5(info) -> Forest:
     n_targets = info.attr("n_targets")
     if n_targets is None:
         n_targets = int(targets.max()) + 1 if L else 1
-    # members with NaN: a member set holding NaN cannot be written (NaN is the delimiter)
     return Forest(feat, thr, modes, tc, fc, mvtt, roots, leaf_row, L,
-                  np.arange(L), targets, lw.astype(np.float64), int(n_targets), members)
+                  np.arange(L), targets, lw.astype(np.float64), int(n_targets), members,
+                  minmax=minmax)

@@ -66,7 +66,8 @@ class TreeEnsembleRegressor(OpKernel):
             if not (self.n_targets == 1 and len(self.base) >= 1):
                 raise InvalidArgument(
                     f"base_values has {len(self.base)} values for {self.n_targets} targets")
-        self.forest = build_legacy(info, "target", self.n_targets, values, weights)
+        self.forest = build_legacy(info, "target", self.n_targets, values, weights,
+                                   minmax=self.agg in ("MIN", "MAX"))
 
     def __call__(self, X):
         X = _input_rows(X)
@@ -95,7 +96,7 @@ class TreeEnsemble(OpKernel):
             raise InvalidArgument(f"post_transform {pt} is not one of 0..4")
         self.post = ("NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT")[pt]
         self.agg = _aggregate_name(info.attr("aggregate_function", 1))
-        self.forest = build_v5(info)
+        self.forest = build_v5(info, minmax=self.agg in ("MIN", "MAX"))
         self.n_targets = self.forest.n_targets
 
     def __call__(self, X):
