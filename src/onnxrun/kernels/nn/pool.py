@@ -8,8 +8,8 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._common import (auto_pad_attr, compute_dtype, flat_taps_2d, ints_attr, out_shape_and_pads,
-                      pad_spatial, spatial_params, windows)
+from ._common import (auto_pad_attr, compute_dtype, ints_attr, out_shape_and_pads, pad_spatial,
+                      spatial_params, windows)
 
 
 class _Pool(OpKernel):
@@ -41,22 +41,27 @@ class _Pool(OpKernel):
             yield idx, win[(slice(None), slice(None)) + idx]
 
     def reduce_taps(self, x, out_sp, pb, pe, fill, op):
-        """Fold ``op`` (np.maximum / np.add) over the kernel taps of x padded with ``fill``.
+        """Fold ``op`` (np.maximum / np.add) over the pooling window of x padded with ``fill``.
 
-        2-D inputs use long contiguous flat-phase slices (see flat_taps_2d); others strided
-        windows."""
-        if x.ndim == 4:
-            taps, crop = flat_taps_2d(x, self.kernel_shape, self.strides, self.dilations, pb,
-                                      out_sp, fill)
-        else:
-            taps, crop = list(self.taps(pad_spatial(x, pb, pe, fill), out_sp)), None
-        Y = None
-        for _, tap in taps:
-            if Y is None:
-                Y = tap.copy()
-            else:
-                op(Y, tap, out=Y)
-        return crop(Y) if crop is not None else Y
+        Both are separable over rectangular windows, so the window is reduced one spatial axis
+        at a time (k0 + k1 + ... taps instead of k0 * k1 * ...)."""
+        cur = pad_spatial(x, pb, pe, fill)
+        lead = x.ndim - self.nsp
+        for i in range(self.nsp):
+            k, st, d, o = self.kernel_shape[i], self.strides[i], self.dilations[i], out_sp[i]
+            ax = lead + i
+            pre = (slice(None),) * ax
+
+            def tap(j):
+                return cur[pre + (slice(j * d, j * d + (o - 1) * st + 1, st),)]
+
+            nxt = tap(0).copy()
+            for j in range(1, k):
+                op(nxt, tap(j), out=nxt)
+            cur = nxt
+        if cur is x:
+            cur = cur.copy()
+        return cur
 
 
 def _lowest(dt):
