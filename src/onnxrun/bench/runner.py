@@ -108,6 +108,9 @@ def compare(model: str, name: Optional[str] = None, runs: int = 10, warmup: int 
     with open(model, "rb") as f:  # warm the page cache so neither init pays for the disk
         while f.read(1 << 24):
             pass
+    memory.import_runtime("onnxrun")
+    if peer:
+        memory.import_runtime(peer)
     say("  init onnxrun")
     t0 = time.perf_counter()
     try:

@@ -32,6 +32,8 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     p.add_argument("--no-memory", action="store_true",
                    help="skip the peak-memory processes")
+    p.add_argument("--profile", action="store_true",
+                   help="also profile onnxrun per op type and per node (RunOptions.hooks)")
     p.add_argument("--memory-runs", type=int, default=2,
                    help="runs in each peak-memory process (2)")
 
@@ -77,6 +79,15 @@ def main(args) -> int:
         print(f"outputs: max abs diff {r.max_abs_diff:.3g}")
     for n in r.notes:
         print(f"note: {n}")
+    if args.profile:
+        from ..bench.memory import make_session
+        from ..bench.profile import profile, report
+        from .inputs import make_feeds
+        sess = make_session("onnxrun", args.model, args.threads, args.level)
+        feeds = make_feeds(sess, {}, dims, args.seed)
+        sess.run(None, feeds)
+        for line in report(profile(sess, feeds, runs=max(1, min(3, args.runs or 3)))):
+            print(line)
     return 0
 
 
@@ -86,6 +97,10 @@ def _suite(args) -> int:
     models = suite.select(args.only)
     peer = None if args.compare == "none" else args.compare
     results = []
+    from ..bench.memory import import_runtime
+    loads = [f"onnxrun kernels {import_runtime('onnxrun') * 1e3:.0f} ms"]
+    if peer:
+        loads.append(f"{peer} {import_runtime(peer) * 1e3:.0f} ms")
     started = time.perf_counter()
     for m in models:
         _log(f"[{m.name}]")
@@ -104,6 +119,7 @@ def _suite(args) -> int:
     print(f"onnxrun bench --suite: {len(results)} models, threads: {args.threads or 'default'},"
           f" optimization level: {args.level}, warm-up {args.warmup}, "
           f"took {time.perf_counter() - started:.0f} s")
+    print(f"one-time imports, not in the init times: {', '.join(loads)}")
     print()
     print(suite.table([suite.row(r) for r in results]))
     print()
