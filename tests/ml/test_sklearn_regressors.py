@@ -140,3 +140,28 @@ def test_random_forest_string_labels():
     theirs = run_ort(onx, {"X": X})
     assert_same_outputs(ours, theirs)
     np.testing.assert_array_equal(ours[0], model.predict(X))
+
+
+def test_linear_svc_one_class_svm_and_svc_decision():
+    from sklearn.svm import SVC, LinearSVC, OneClassSVM
+    X, y = datasets.load_iris(return_X_y=True)
+    X = X.astype(np.float32)
+    for model in (LinearSVC(random_state=0), SVC(kernel="rbf"),
+                  make_pipeline(StandardScaler(), SVC(kernel="sigmoid", gamma=0.1))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, y)
+        onx = convert(model, X)
+        ours = run_onnxrun(onx, {"X": X})
+        assert_same_outputs(ours, run_ort(onx, {"X": X}), rtol=1e-4, atol=1e-5)
+        np.testing.assert_array_equal(ours[0], model.predict(X))
+    binary = SVC(kernel="linear").fit(X[:100], y[:100])
+    onx = convert(binary, X)
+    ours = run_onnxrun(onx, {"X": X[:100]})
+    assert_same_outputs(ours, run_ort(onx, {"X": X[:100]}), rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(ours[0], binary.predict(X[:100]))
+    oc = OneClassSVM(gamma=0.5, nu=0.1).fit(X)
+    onx = convert(oc, X)
+    ours = run_onnxrun(onx, {"X": X})
+    assert_same_outputs(ours, run_ort(onx, {"X": X}), rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(ours[0].ravel(), oc.predict(X))
