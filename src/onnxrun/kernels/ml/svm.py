@@ -128,6 +128,9 @@ class SVMClassifier(_SVMBase):
         self.n_pairs = k * (k - 1) // 2
         if n_sv > 0:
             self.mode = "SVC"
+            if k < 2:
+                raise InvalidArgument("SVMClassifier: one-vs-one classification needs at least "
+                                      "2 class labels")
             if len(vpc) != k:
                 raise InvalidArgument(f"SVMClassifier: vectors_per_class has {len(vpc)} entries "
                                       f"for {k} classes")
