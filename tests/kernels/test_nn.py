@@ -322,3 +322,53 @@ def test_nll_target_out_of_range_raises():
     with pytest.raises(InvalidArgument):
         run_ours(make_model("NegativeLogLikelihoodLoss", [("x", x), ("t", t)], opset=13),
                  {"x": x, "t": t})
+
+
+# ----------------------------------------------------------------------------- old opsets
+@pytest.mark.parametrize("op,inputs,consts,attrs,opset,n_out", [
+    ("Conv", [(1, 3, 7, 7)], [(4, 3, 3, 3)], dict(pads=[1, 1, 1, 1]), 1, 1),
+    ("MaxPool", [(1, 2, 7, 7)], [], dict(kernel_shape=[2, 2], strides=[2, 2]), 1, 1),
+    ("MaxPool", [(1, 2, 7, 7)], [], dict(kernel_shape=[3, 3], strides=[2, 2]), 8, 2),
+    ("AveragePool", [(1, 2, 7, 7)], [], dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                                             count_include_pad=1), 7, 1),
+    ("Gemm", [(3, 4)], [(4, 5), (5,)], dict(alpha=2.0, beta=0.5), 7, 1),
+    ("BatchNormalization", [(2, 3, 4)], [(3,), (3,), (3,), (3,)], dict(epsilon=1e-2), 7, 1),
+    ("InstanceNormalization", [(2, 3, 4)], [(3,), (3,)], {}, 6, 1),
+    ("LRN", [(1, 5, 3, 3)], [], dict(size=3), 1, 1),
+    ("LpPool", [(1, 2, 6, 6)], [], dict(kernel_shape=[2, 2], p=2), 2, 1),
+    ("GlobalLpPool", [(1, 2, 6, 6)], [], dict(p=3), 2, 1),
+    ("ConvTranspose", [(1, 2, 4, 4)], [(2, 3, 3, 3)], dict(strides=[2, 2]), 1, 1),
+])
+def test_old_opsets_vs_ort(op, inputs, consts, attrs, opset, n_out):
+    ins = [(f"x{i}", rand(*s)) for i, s in enumerate(inputs)]
+    cs = [(f"c{i}", np.abs(rand(*s)) + 0.1) for i, s in enumerate(consts)]
+    types = [TensorProto.FLOAT, TensorProto.INT64][:n_out]
+    m = make_model(op, ins, cs, attrs, n_out=n_out, opset=opset, out_types=types)
+    a, e = run_both(m, dict(ins))
+    for u, v in zip(a, e):
+        np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-5)
+
+
+def test_gemm_opset6_broadcast_attribute():
+    a, b, c = rand(3, 4), rand(4, 5), rand(5)
+    m = make_model("Gemm", [("a", a)], [("b", b), ("c", c)], dict(broadcast=1, alpha=2.0),
+                   opset=6)
+    (y,) = run_ours(m, {"a": a})
+    np.testing.assert_allclose(y, 2 * a @ b + c, rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_opset7_mask_has_input_type():
+    x = rand(3, 4)
+    m = make_model("Dropout", [("x", x)], attrs=dict(ratio=0.3), n_out=2, opset=7)
+    y, mask = run_ours(m, {"x": x})
+    np.testing.assert_array_equal(y, x)
+    assert mask.dtype == np.float32 and (mask == 1).all()
+
+
+@pytest.mark.parametrize("attrs", [dict(auto_pad="SAME"), dict(kernel_shape=[2, 2]),
+                                   dict(pads=[1, 1])])
+def test_conv_bad_attributes_raise(attrs):
+    x, w = rand(1, 2, 5, 5), rand(3, 2, 3, 3)
+    with pytest.raises(Exception) as ei:
+        run_ours(make_model("Conv", [("x", x)], [("w", w)], attrs), {"x": x})
+    assert "INVALID_ARGUMENT" in str(ei.value) or "FAIL" in str(ei.value)
