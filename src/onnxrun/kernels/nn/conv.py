@@ -1,8 +1,12 @@
 """Conv (opsets 1, 11, 22): 1-D/2-D/3-D, groups, dilations, strides, pads and auto_pad.
 
-The algorithm is picked from the weight shape and attributes: one GEMM for 1x1 convs, a direct
-shifted multiply-add for depthwise convs, Winograd F(2x2,3x3) for wide 3x3 stride-1 convs, and
-im2col (strided window view copied into one buffer) + batched GEMM over groups otherwise."""
+The algorithm is picked at init from the weight shape and attributes (weights are reshaped
+then, when constant): one GEMM for 1x1 convs; a shifted multiply-add per tap for depthwise
+convs; Winograd F(2x2,3x3) for wide 3x3 stride-1 convs; kn2row (one GEMM of every tap's
+weights, then shifted sums) for stride-1 2-D convs with few output channels; otherwise im2col
+(a strided window view copied into a buffer, in row blocks for large outputs) + one GEMM,
+batched over groups. The bias rides inside the GEMM where a buffer is built anyway (a ones
+row). Nothing per run is kept on the kernel."""
 
 from __future__ import annotations
 
