@@ -64,46 +64,64 @@ def check_model_header(model: onnx.ModelProto) -> None:
 
 
 def check_nesting(model: onnx.ModelProto, limit: int = MAX_NESTING) -> None:
-    """Refuse subgraphs or types nested deeper than ``limit``, without recursing."""
-    stack = [(model.graph, 0, "main graph")]
-    for f in model.functions:
-        stack.append((f, 0, f"function '{f.domain}:{f.name}'"))
+    """Walk every message of the model once, without recursing, and refuse:
+
+    * subgraphs nested more than ``limit`` graphs deep, and type descriptions (sequence of
+      sequence of ...) nested more than ``limit`` deep: later stages recurse over both;
+    * string fields that are not valid UTF-8 (ONNX requires UTF-8; protobuf hands such fields
+      to Python as ``bytes``, which no later stage expects).
+    """
+    stack = [(model, 0, 0, "model")]
     while stack:
-        g, depth, where = stack.pop()
-        if depth > limit:
-            raise InvalidGraph(f"subgraphs are nested more than {limit} levels deep (at {where}); "
-                               "onnxrun refuses such models")
-        if isinstance(g, onnx.GraphProto):
-            for vi in list(g.input) + list(g.output) + list(g.value_info):
-                if vi.HasField("type"):
-                    _check_type_depth(vi.type, limit, vi.name)
-        for node in g.node:
-            for a in node.attribute:
-                if a.type == onnx.AttributeProto.GRAPH or a.HasField("g"):
-                    stack.append((a.g, depth + 1, f"node '{node.name}' ({node.op_type}) "
-                                                  f"attribute '{a.name}'"))
-                for sub in a.graphs:
-                    stack.append((sub, depth + 1, f"node '{node.name}' ({node.op_type}) "
-                                                  f"attribute '{a.name}'"))
-                if a.HasField("tp"):
-                    _check_type_depth(a.tp, limit, a.name)
-                for tp in a.type_protos:
-                    _check_type_depth(tp, limit, a.name)
+        msg, graphs, types, where = stack.pop()
+        for field, value in msg.ListFields():
+            if field.type == _STRING:
+                values = value if _is_repeated(field) else (value,)
+                for v in values:
+                    if not isinstance(v, str):
+                        raise InvalidProtobuf(
+                            f"Failed to load model: field {field.full_name} of {where} is not "
+                            f"valid UTF-8 ({bytes(v)[:40]!r})")
+                continue
+            if field.type not in (_MESSAGE, _GROUP):
+                continue
+            kind = field.message_type.full_name
+            g = graphs + (kind == "onnx.GraphProto")
+            t = types + (kind == "onnx.TypeProto")
+            if g > limit + 1:  # the main graph is level 1
+                raise InvalidGraph(f"subgraphs are nested more than {limit} levels deep (in "
+                                   f"{where}); onnxrun refuses such models")
+            if t > limit:
+                raise InvalidGraph(f"types are nested more than {limit} levels deep (in "
+                                   f"{where}); onnxrun refuses such models")
+            children = value if _is_repeated(field) else (value,)
+            for child in children:
+                stack.append((child, g, t, _describe(child, where)))
 
 
-def _check_type_depth(tp: onnx.TypeProto, limit: int, name: str) -> None:
-    depth = 0
-    while True:
-        kind = tp.WhichOneof("value")
-        if kind == "sequence_type":
-            tp = tp.sequence_type.elem_type
-        elif kind == "optional_type":
-            tp = tp.optional_type.elem_type
-        elif kind == "map_type":
-            tp = tp.map_type.value_type
-        else:
-            return
-        depth += 1
-        if depth > limit:
-            raise InvalidGraph(f"the type of '{name}' is nested more than {limit} levels deep; "
-                               "onnxrun refuses such models")
+_FD = onnx.AttributeProto.DESCRIPTOR.fields_by_name["name"]
+_STRING = _FD.TYPE_STRING
+_MESSAGE = _FD.TYPE_MESSAGE
+_GROUP = _FD.TYPE_GROUP
+
+
+def _is_repeated(field) -> bool:
+    rep = getattr(field, "is_repeated", None)
+    if rep is not None:
+        return bool(rep)
+    return field.label == field.LABEL_REPEATED
+
+
+def _describe(msg, parent: str) -> str:
+    kind = msg.DESCRIPTOR.name
+    if kind == "NodeProto":
+        name = msg.name if isinstance(msg.name, str) else "?"
+        op = msg.op_type if isinstance(msg.op_type, str) else "?"
+        return f"node '{name}' ({op})"
+    if kind == "AttributeProto":
+        name = msg.name if isinstance(msg.name, str) else "?"
+        return f"{parent} attribute '{name}'"
+    if kind in ("GraphProto", "FunctionProto", "TensorProto", "ValueInfoProto"):
+        name = msg.name if isinstance(msg.name, str) else "?"
+        return f"{kind[:-5].lower()} '{name}'"
+    return parent
