@@ -141,9 +141,12 @@ def summary(results, per_node_models) -> List[str]:
         if r.name in per_node_models and r.nodes and r.median_ours:
             ours = r.median_ours / r.nodes * 1e6
             theirs = (r.median_theirs / r.nodes * 1e6) if r.median_theirs else None
-            lines.append(f"per-node overhead ({r.name}, {r.nodes} nodes): onnxrun "
-                         f"{ours:.2f} us, onnxruntime "
-                         f"{'-' if theirs is None else f'{theirs:.2f}'} us  "
+            best = min(r.ours) / r.nodes * 1e6
+            best_theirs = min(r.theirs) / r.nodes * 1e6 if r.theirs else None
+            lines.append(f"per-node overhead ({r.name}, {r.nodes} nodes, latency / nodes): "
+                         f"onnxrun {ours:.2f} us (fastest run {best:.2f}), onnxruntime "
+                         f"{'-' if theirs is None else f'{theirs:.2f}'} us (fastest run "
+                         f"{'-' if best_theirs is None else f'{best_theirs:.2f}'})  "
                          f"(target <= {TARGET_NODE_US} us)")
     bad = [r for r in ok if r.max_abs_diff is not None and r.max_abs_diff > 1e-2]
     if bad:

@@ -86,7 +86,7 @@ def main(args) -> int:
         sess = make_session("onnxrun", args.model, args.threads, args.level)
         feeds = make_feeds(sess, {}, dims, args.seed)
         sess.run(None, feeds)
-        for line in report(profile(sess, feeds, runs=max(1, min(3, args.runs or 3)))):
+        for line in report(profile(sess, feeds, runs=max(3, min(10, args.runs or 5)))):
             print(line)
     return 0
 
