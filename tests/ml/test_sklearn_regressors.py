@@ -165,3 +165,31 @@ def test_linear_svc_one_class_svm_and_svc_decision():
     ours = run_onnxrun(onx, {"X": X})
     assert_same_outputs(ours, run_ort(onx, {"X": X}), rtol=1e-4, atol=1e-4)
     np.testing.assert_array_equal(ours[0].ravel(), oc.predict(X))
+
+
+def test_multi_output_trees():
+    X, y, Xt = _diabetes()
+    Y = np.stack([y, np.sqrt(y) * X[:, 0]], axis=1)
+    for model in (DecisionTreeRegressor(max_depth=5, random_state=0),
+                  RandomForestRegressor(n_estimators=8, max_depth=5, random_state=0)):
+        model.fit(X, Y)
+        onx = convert(model, X)
+        ours = run_onnxrun(onx, {"X": Xt})
+        assert_same_outputs(ours, run_ort(onx, {"X": Xt}), rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(ours[0], model.predict(Xt), rtol=1e-5, atol=1e-4)
+
+
+def test_dict_vectorizer_pipeline():
+    """scikit-learn's DictVectorizer: a map input through ai.onnx.ml DictVectorizer."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import DictionaryType, FloatTensorType, StringTensorType
+    from sklearn.feature_extraction import DictVectorizer
+    rows = [{"a": 1.0, "b": 2.0}, {"b": 3.0, "c": -1.0}, {"a": 0.5, "c": 4.0}]
+    dv = DictVectorizer(sparse=False).fit(rows)
+    onx = convert_sklearn(dv, initial_types=[("X", DictionaryType(StringTensorType([]),
+                                                                  FloatTensorType([])))],
+                          target_opset={"": 17, "ai.onnx.ml": 3}).SerializeToString()
+    for row in rows + [{"a": 2.0, "zz": 5.0}]:
+        ours = run_onnxrun(onx, {"X": row})
+        assert_same_outputs(ours, run_ort(onx, {"X": row}))
+        np.testing.assert_allclose(ours[0], dv.transform([row]))
