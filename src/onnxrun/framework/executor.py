@@ -169,16 +169,19 @@ class ParallelExecutor:
                 if state["error"] is not None:
                     return
                 ctx.check_terminate()
-                res = step.fn(*[values[i] for i in step.in_slots])
+                args = [values[i] for i in step.in_slots]
+                t0 = time.perf_counter()
+                res = step.fn(*args)
+                dt = time.perf_counter() - t0
                 multi = step.multi if step.multi is not None else type(res) is tuple
-                if multi:
-                    for s, v in zip(step.out_slots, res):
-                        values[s] = v
-                else:
-                    values[step.out_slots[0]] = res
+                results = list(res) if multi else [res]
+                for s, v in zip(step.out_slots, results):
+                    values[s] = v
                 if ctx.hooks:
+                    event = NodeEvent(step.node, args[:len(step.node.inputs)],
+                                      results[:len(step.out_slots)], t0, dt, ctx.depth)
                     for h in ctx.hooks:
-                        h(NodeEvent(step.node, [], [], 0.0, 0.0, ctx.depth))
+                        h(event)
             except Exception as exc:  # noqa: BLE001 - reported to the caller below
                 with lock:
                     if state["error"] is None:

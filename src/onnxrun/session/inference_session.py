@@ -56,6 +56,7 @@ class InferenceSession:
         self._providers = resolve_providers(providers, provider_options)
         self._lock = threading.Lock()
         self._profiler = None
+        self._run_hooks: List = []
         self._initialize()
 
     # ---- initialization ----------------------------------------------------------------------
@@ -168,8 +169,20 @@ class InferenceSession:
             run_context.deactivate(token)
         return [values[core.output_index[n]] for n in output_names]
 
+    def add_run_hook(self, hook) -> None:
+        """Observe every node of every later run: ``hook(NodeEvent)``. A hook with a
+        ``start_run()`` method is told when each run begins. (onnxrun extension)"""
+        self._run_hooks.append(hook)
+
+    def remove_run_hook(self, hook) -> None:
+        self._run_hooks.remove(hook)
+
     def _hooks(self, run_options: Optional[RunOptions]):
-        hooks = list(getattr(run_options, "hooks", None) or [])
+        hooks = list(getattr(run_options, "hooks", None) or []) + self._run_hooks
+        for h in hooks:
+            start = getattr(h, "start_run", None)
+            if start is not None:
+                start()
         if self._profiler is not None:
             hooks.append(self._profiler.on_node)
         return hooks

@@ -167,29 +167,17 @@ class Tracer:
 
     # ---- attaching to a session ----------------------------------------------------------
     def __enter__(self) -> "Tracer":
-        if self.session is None:
-            return self
-        sess = self.session
-        tracer = self
-        previous = sess.__dict__.get("_hooks")  # another Tracer's, when nested
-        inner = sess._hooks  # the session's hook list for a run (plus any outer tracer's)
-
-        def hooks_with_tracer(run_options=None):
-            tracer.runs += 1
-            return list(inner(run_options)) + [tracer]
-
-        sess._hooks = hooks_with_tracer
-        self._saved = (previous,)
+        if self.session is not None:
+            self.session.add_run_hook(self)
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.session is not None and self._saved is not None:
-            (previous,) = self._saved
-            if previous is None:
-                self.session.__dict__.pop("_hooks", None)  # the class's method shows again
-            else:
-                self.session._hooks = previous
-            self._saved = None
+        if self.session is not None and self in self.session._run_hooks:
+            self.session.remove_run_hook(self)
+
+    def start_run(self) -> None:
+        """Called by the session as each run begins."""
+        self.runs += 1
 
     # ---- results -------------------------------------------------------------------------
     def clear(self) -> None:
