@@ -303,3 +303,38 @@ def test_huge_dims_without_data_are_refused_without_allocating():
     model = make_model([helper.make_node("Identity", ["W"], ["Y"])], [], [vi("Y")], [t])
     with pytest.raises(Fail):
         session(model)
+
+
+# ---- node arity (inputs/outputs outside the schema's range) ----------------------------------
+
+_ARITY_REASON = ("core: no stage checks a node's input/output count against its schema, so "
+                 "graph transformers index missing inputs (IndexError from optimizer/"
+                 "fuse_matmul_add.py, shape_folding.py, _pattern.py, eliminate_cast.py) or the "
+                 "kernel fails with a Python TypeError; suggest, in framework/resolver.py "
+                 "resolve_node, raising InvalidGraph(\"This is an invalid model. In Node, "
+                 "(\\\"<name>\\\", <op>, \\\"<domain>\\\", -1) : Error Node(<name>) with "
+                 "schema(<domain>::<op>:<since>) has input size N not in range [min=a, "
+                 "max=b].\") when len(inputs) (trailing empty names dropped) is outside "
+                 "[schema.min_input, schema.max_input], likewise for outputs (onnxruntime's "
+                 "InvalidGraph)")
+
+ARITY = {
+    "matmul_one_input": [helper.make_node("MatMul", ["X"], ["Y"], name="mm")],
+    "add_one_input": [helper.make_node("MatMul", ["X", "X"], ["P"], name="mm"),
+                      helper.make_node("Add", ["P"], ["Y"], name="add")],
+    "relu_two_inputs": [helper.make_node("Relu", ["X", "X"], ["Y"], name="r")],
+    "cast_two_inputs": [helper.make_node("Cast", ["X", "X"], ["Y"], name="c", to=F)],
+    "relu_no_output": [helper.make_node("Relu", ["X"], [], name="r"),
+                       helper.make_node("Identity", ["X"], ["Y"], name="i")],
+}
+
+
+@pytest.mark.xfail(reason=_ARITY_REASON, strict=True)
+@pytest.mark.parametrize("case", sorted(ARITY))
+def test_node_arity_is_checked_like_onnxruntime(case):
+    model = make_model(ARITY[case], [vi("X", shape=[2, 2])], [vi("Y")])
+    x = np.ones((2, 2), np.float32)
+    expected = ort_error(lambda: ort_session(model).run(None, {"X": x}))
+    assert expected is not None and expected[0] == "InvalidGraph"
+    with pytest.raises(InvalidGraph, match="not in range"):
+        session(model).run(None, {"X": x})
