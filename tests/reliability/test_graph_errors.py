@@ -338,3 +338,57 @@ def test_node_arity_is_checked_like_onnxruntime(case):
     assert expected is not None and expected[0] == "InvalidGraph"
     with pytest.raises(InvalidGraph, match="not in range"):
         session(model).run(None, {"X": x})
+
+
+# ---- model-local functions -------------------------------------------------------------------
+
+def _fn(name, body, calls_local=True):
+    opsets = [helper.make_opsetid("", 17)] + ([helper.make_opsetid("local", 1)]
+                                               if calls_local else [])
+    return helper.make_function("local", name, ["a"], ["b"], body, opsets)
+
+
+def _call_model(entry, functions):
+    return make_model([helper.make_node(entry, ["X"], ["Y"], domain="local", name="call")],
+                      [vi("X", shape=[2])], [vi("Y", shape=[2])], extra_opsets=[("local", 1)],
+                      functions=functions)
+
+
+def _calls(*names, inp="a", out="b"):
+    nodes, cur = [], inp
+    for i, n in enumerate(names):
+        nxt = out if i == len(names) - 1 else f"t{i}"
+        nodes.append(helper.make_node(n, [cur], [nxt], domain="local"))
+        cur = nxt
+    return nodes
+
+
+@pytest.mark.parametrize("functions", [
+    [("F", ["F"])],
+    [("A", ["B"]), ("B", ["A"])],
+    [("A", ["B"]), ("B", ["C", "C"]), ("C", ["A"])],
+], ids=["self", "mutual", "three"])
+def test_recursive_functions_are_refused_like_onnxruntime(functions):
+    fs = [_fn(n, _calls(*c)) for n, c in functions]
+    model = _call_model(functions[0][0], fs)
+    with pytest.raises(InvalidGraph) as info:
+        session(model)
+    expected = ort_error(lambda: ort_session(model))
+    assert expected is not None and expected[0] == "InvalidGraph"
+    ours = str(info.value).split("INVALID_GRAPH : ")[1]
+    assert ours in expected[1]  # onnxruntime adds its source location in front
+
+
+def test_function_fan_out_bomb_is_refused_without_expanding():
+    fs = [_fn(f"F{i}", _calls(f"F{i + 1}", f"F{i + 1}")) for i in range(40)]
+    fs.append(_fn("F40", [helper.make_node("Neg", ["a"], ["b"])], calls_local=False))
+    with pytest.raises(InvalidGraph, match="expand to 1099511627776 nodes"):
+        session(_call_model("F0", fs))
+
+
+def test_small_function_tree_runs():
+    needs("Neg")
+    fs = [_fn(f"F{i}", _calls(f"F{i + 1}", f"F{i + 1}")) for i in range(3)]
+    fs.append(_fn("F3", [helper.make_node("Neg", ["a"], ["b"])], calls_local=False))
+    out = session(_call_model("F0", fs)).run(None, {"X": np.array([1.0, -2.0], np.float32)})[0]
+    np.testing.assert_array_equal(out, [1.0, -2.0])  # 8 negations

@@ -18,6 +18,11 @@ MAX_IR_VERSION = onnx.IR_VERSION
 #: over as ``ModelProto`` objects, so that no later stage can run out of Python stack.
 MAX_NESTING = 64
 
+#: Most nodes the model may have once every call of a model-local function is replaced by the
+#: function's body (a few lines of functions calling each other twice can otherwise describe
+#: 2**40 nodes).
+MAX_EXPANDED_NODES = 1_000_000
+
 
 def load_model(source) -> Tuple[onnx.ModelProto, Optional[str]]:
     """Return ``(model, base_dir)``; ``base_dir`` is the folder external data is read from
@@ -38,6 +43,7 @@ def load_model(source) -> Tuple[onnx.ModelProto, Optional[str]]:
         raise TypeError(f"Unable to load from type '{type(source)}'")
     check_model_header(model)
     check_nesting(model)
+    check_functions(model)
     return model, base_dir
 
 
@@ -125,3 +131,68 @@ def _describe(msg, parent: str) -> str:
         name = msg.name if isinstance(msg.name, str) else "?"
         return f"{kind[:-5].lower()} '{name}'"
     return parent
+
+
+def check_functions(model: onnx.ModelProto, max_nodes: int = MAX_EXPANDED_NODES) -> None:
+    """Refuse model-local functions that call themselves (directly or not), as onnxruntime
+    does, and models whose function calls would expand to more than ``max_nodes`` nodes.
+    Iterative; sizes are Python ints."""
+    if not model.functions:
+        return
+    funcs = {}
+    for f in model.functions:
+        funcs[(f.domain or "", f.name, getattr(f, "overload", "") or "")] = f
+
+    def calls_and_size(nodes_of):
+        """(direct size, list of called function keys with multiplicity) of a node list."""
+        size, calls = 0, []
+        stack = [nodes_of]
+        while stack:
+            for node in stack.pop():
+                key = (node.domain if node.domain != "ai.onnx" else "", node.op_type,
+                       getattr(node, "overload", "") or "")
+                if key in funcs:
+                    calls.append(key)
+                else:
+                    size += 1
+                for a in node.attribute:
+                    if a.HasField("g"):
+                        stack.append(a.g.node)
+                    for g in a.graphs:
+                        stack.append(g.node)
+        return size, calls
+
+    direct = {k: calls_and_size(f.node) for k, f in funcs.items()}
+    # cycle check and expanded sizes: iterative depth-first search with colours
+    expanded = {}
+    state = {}
+    for root in funcs:
+        if root in expanded:
+            continue
+        stack = [(root, iter(direct[root][1]))]
+        state[root] = "active"
+        path = [root]
+        while stack:
+            key, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                size, calls = direct[key]
+                expanded[key] = size + sum(expanded[c] for c in calls)
+                state[key] = "done"
+                stack.pop()
+                path.pop()
+                continue
+            if state.get(nxt) == "active":
+                cycle = path[path.index(nxt):] + [nxt]
+                raise InvalidGraph("Model local function definitions must not be recursive. "
+                                   "Cycle detected: " + " -> ".join(
+                                       f"{d}:{n}" for d, n, _ in cycle))
+            if state.get(nxt) != "done":
+                state[nxt] = "active"
+                path.append(nxt)
+                stack.append((nxt, iter(direct[nxt][1])))
+    size, calls = calls_and_size(model.graph.node)
+    total = size + sum(expanded[c] for c in calls)
+    if total > max_nodes:
+        raise InvalidGraph(f"the model's function calls expand to {total} nodes, more than "
+                           f"the {max_nodes} onnxrun accepts")
