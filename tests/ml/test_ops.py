@@ -474,3 +474,19 @@ def test_array_feature_extractor():
                                             tin("Y", TP.INT64, [None])],
               [tin("Z", TP.STRING, None)])
     both(m, {"X": np.array([["a", "b", "c"]], dtype=object), "Y": np.array([2, 2], np.int64)})
+
+
+@pytest.mark.parametrize("heap_levels", [4, 12])
+def test_tree_deep_single_mode(monkeypatch, heap_levels):
+    """Deep single-mode trees: complete-binary-tree levels first, then the compacting
+    node walk (forced early with a small level cap)."""
+    import onnxrun.kernels.ml._tree as tree_mod
+    monkeypatch.setattr(tree_mod, "_HEAP_MAX_DEPTH", heap_levels)
+    rng = np.random.default_rng(11)
+    attrs, leaves = random_trees(rng, 6, 5, 9, ("BRANCH_LT",))
+    attrs.update(target_treeids=[t for t, _ in leaves], target_nodeids=[n for _, n in leaves],
+                 target_ids=[0] * len(leaves), n_targets=1,
+                 target_weights=[float(v) for v in rng.standard_normal(len(leaves))])
+    m = model("TreeEnsembleRegressor", attrs, [tin("X", TP.FLOAT, [None, 5])],
+              [tin("Y", TP.FLOAT, None)])
+    both(m, {"X": _x(rng, 500, 5)}, rtol=1e-5, atol=1e-5)

@@ -25,8 +25,9 @@ _COMPARE = {LEQ: np.less_equal, LT: np.less, GTE: np.greater_equal, GT: np.great
 
 #: (row, tree) pairs evaluated per chunk
 _CHUNK_PAIRS = 1 << 18
-#: most slots (trees x 2^depth) of the complete-binary-tree layout
+#: most slots (trees x 2^levels) of the complete-binary-tree layout, and its most levels
 _HEAP_SLOTS = 1 << 21
+_HEAP_MAX_DEPTH = 12
 
 
 class Forest:
@@ -119,12 +120,18 @@ class Forest:
             frontier = np.unique(np.concatenate([self.child2[2 * inner], self.child2[2 * inner + 1]]))
 
     def _build_heap(self):
-        """Complete-binary-tree layout of every tree (slot h has children 2h+1 (true branch)
-        and 2h+2), leaves replicated down to the last level, so that a step needs no child
-        lookup. Only for one comparison mode and a moderate depth (2^depth slots per tree)."""
-        D, T = self.depth, self.n_trees
-        if (self.single_mode is None or D == 0 or D > 20 or T == 0
-                or T * (1 << D) > _HEAP_SLOTS):
+        """Complete-binary-tree layout of the first levels of every tree (slot h has children
+        2h+1 (true branch) and 2h+2), leaves replicated downwards, so that a step needs no
+        child lookup. ``node`` maps the slots of the last level to node ids (leaves, or
+        interior nodes where deeper trees go on). Only for ensembles with one comparison mode;
+        the number of levels is bounded so that trees x 2^levels stays moderate."""
+        T = self.n_trees
+        if self.single_mode is None or self.depth == 0 or T == 0:
+            return None
+        D = min(self.depth, _HEAP_MAX_DEPTH)
+        while D > 0 and T * (1 << D) > _HEAP_SLOTS:
+            D -= 1
+        if D < 4:
             return None
         H = (1 << D) - 1
         feat = np.empty((T, H), dtype=np.intp)
@@ -141,7 +148,7 @@ class Forest:
             nxt[:, 1::2] = self.child2[2 * cur]
             cur = nxt
         return {"feat": feat.ravel(), "thr": thr.ravel(), "mvtt": mvtt.ravel(),
-                "leaf": cur.ravel(), "H": H}
+                "node": cur.ravel(), "H": H, "depth": D}
 
     # ------------------------------------------------------------------ traversal
 
@@ -168,10 +175,14 @@ class Forest:
         rows_per_chunk = max(1, _CHUNK_PAIRS // T)
         for r0 in range(0, N, rows_per_chunk):
             r1 = min(N, r0 + rows_per_chunk)
+            xc = Xc[r0:r1]
             if self.heap is not None:
-                out[r0:r1] = self._walk_heap(Xc[r0:r1], F)
+                idx = self._walk_heap(xc, F)
+                levels = self.depth - self.heap["depth"]
             else:
-                out[r0:r1] = self._walk(Xc[r0:r1], thr, F)
+                idx = np.broadcast_to(self.roots, (r1 - r0, T)).copy()
+                levels = self.depth
+            out[r0:r1] = self._walk(xc, thr, F, idx, levels) if levels > 0 else idx
         return out
 
     def _walk_heap(self, Xc: np.ndarray, F: int) -> np.ndarray:
@@ -179,7 +190,7 @@ class Forest:
         n = Xc.shape[0]
         T = self.n_trees
         H = hp["H"]
-        D = self.depth
+        D = hp["depth"]
         feat, mvtt = hp["feat"], hp["mvtt"]
         thr = hp["thr"].astype(Xc.dtype, copy=False)
         compare = _COMPARE[self.single_mode]
@@ -202,33 +213,55 @@ class Forest:
             g -= c
         g -= base
         g += (np.arange(T, dtype=np.intp) * (1 << D) - H)[None, :]
-        return hp["leaf"].take(g)
+        return hp["node"].take(g)
 
-    def _walk(self, Xc: np.ndarray, thr: np.ndarray, F: int) -> np.ndarray:
-        n = Xc.shape[0]
-        T = self.n_trees
-        idx = np.broadcast_to(self.roots, (n, T)).copy()
-        if self.depth == 0:
-            return idx
+    def _walk(self, Xc: np.ndarray, thr: np.ndarray, F: int, idx: np.ndarray,
+              levels: int) -> np.ndarray:
+        """Advance the (row, tree) pairs of ``idx`` [n, T] by up to ``levels`` steps through the
+        node arrays. Every few steps, once enough pairs sit on leaves, the pairs still moving
+        are compacted so that deep, unbalanced trees cost what their actual paths cost."""
+        n, T = idx.shape
+        out = idx.reshape(-1).copy()
+        cur = out.copy()
+        pos = None  # positions in ``out`` of the pairs in ``cur`` (None: all, in order)
+        rowoff = np.repeat(np.arange(n, dtype=np.intp) * F, T)
         xflat = Xc.ravel()
-        rowoff = np.repeat(np.arange(n, dtype=np.intp) * F, T).reshape(n, T)
-        tmp = np.empty((n, T), dtype=np.intp)
-        feat, child2, mode = self.feat, self.child2, self.single_mode
-        for _ in range(self.depth):
-            np.take(feat, idx, out=tmp)
+        feat, child2, mode, is_leaf = self.feat, self.child2, self.single_mode, self.is_leaf
+        tmp = np.empty_like(cur)
+        for step in range(levels):
+            if step % 3 == 0:
+                done = is_leaf.take(cur)
+                n_done = int(np.count_nonzero(done))
+                if n_done == len(cur):
+                    break
+                if n_done * 4 >= len(cur):
+                    keep = ~done
+                    if pos is None:
+                        out[done] = cur[done]
+                        pos = np.flatnonzero(keep)
+                    else:
+                        out[pos[done]] = cur[done]
+                        pos = pos[keep]
+                    cur, rowoff = cur[keep], rowoff[keep]
+                    tmp = np.empty_like(cur)
+            np.take(feat, cur, out=tmp)
             tmp += rowoff
             v = xflat.take(tmp)
-            t = thr.take(idx)
+            t = thr.take(cur)
             if mode is not None:
                 c = _COMPARE[mode](v, t)
             else:
-                c = self._mixed_compare(idx, v, t)
+                c = self._mixed_compare(cur, v, t)
             if self.any_mvtt:
-                c |= np.isnan(v) & self.mvtt.take(idx)
-            np.multiply(idx, 2, out=tmp)
+                c |= np.isnan(v) & self.mvtt.take(cur)
+            np.multiply(cur, 2, out=tmp)
             tmp += c
-            np.take(child2, tmp, out=idx)
-        return idx
+            np.take(child2, tmp, out=cur)
+        if pos is None:
+            out = cur
+        else:
+            out[pos] = cur
+        return out.reshape(n, T)
 
     def _mixed_compare(self, idx: np.ndarray, v: np.ndarray, t: np.ndarray) -> np.ndarray:
         m = self.modes.take(idx)
