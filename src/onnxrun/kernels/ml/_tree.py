@@ -4,8 +4,11 @@ and TreeEnsemble.
 At init every ensemble is flattened into per-node arrays (feature, threshold, mode, a
 ``child2`` table holding ``[false child, true child]`` per node, leaves pointing at themselves)
 and a dense leaf-value table. At run time all (row, tree) pairs advance together, one level per
-step, with NumPy fancy indexing, for as many steps as the deepest tree has levels; rows are
-processed in chunks to bound memory.
+step, with NumPy fancy indexing, until every pair sits on a leaf; rows are processed in chunks
+to bound memory. When all interior nodes share one comparison mode, the first levels of every
+tree are also laid out as a complete binary tree (children of slot h at 2h+1 and 2h+2), which
+saves the child lookup per step; deeper levels use the node arrays, dropping the pairs that
+reached a leaf as they go.
 """
 
 from __future__ import annotations
