@@ -306,3 +306,49 @@ def test_no_warnings_at_load_when_folding_nan_constants(recwarn):
     out = sess.run(None, {"X": np.zeros(3, np.float32)})[0]
     assert np.isnan(out).all()
     assert not [str(w.message) for w in recwarn.list]
+
+
+# ---- errors raised inside kernels ------------------------------------------------------------
+
+_DOMAIN = "test.reliability"
+
+
+def _register_failing_ops():
+    from onnxrun.kernels.registry import REGISTRY
+    if REGISTRY.has_op(_DOMAIN, "Boom"):
+        return
+
+    @onnxrun.custom_op(_DOMAIN, "Boom")
+    def boom(x, *, kind="zero"):
+        if kind == "zero":
+            return 1 // (x.size - x.size)
+        if kind == "memory":
+            raise MemoryError("pretend the allocation failed")
+        if kind == "key":
+            return {}["missing"]
+        if kind == "ok":
+            return x
+        raise InvalidArgument("kernel says the data is bad")
+
+
+@pytest.mark.parametrize("kind,cls,text", [
+    ("zero", Fail, "integer division or modulo by zero"),
+    ("memory", Fail, "pretend the allocation failed"),
+    ("key", Fail, "missing"),
+    ("invalid", InvalidArgument, "kernel says the data is bad"),
+])
+def test_kernel_exception_reported_like_onnxruntime(kind, cls, text):
+    _register_failing_ops()
+    model = make_model([helper.make_node("Boom", ["X"], ["Y"], name="my_boom", domain=_DOMAIN,
+                                         kind=kind)],
+                       [vi("X", F, [2])], [vi("Y", F, [2])], extra_opsets=[(_DOMAIN, 1)])
+    so = onnxrun.SessionOptions()
+    so.graph_optimization_level = onnxrun.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = session(model, so)
+    with pytest.raises(cls) as info:
+        sess.run(None, {"X": np.ones(2, np.float32)})
+    msg = str(info.value)
+    assert msg.startswith(f"[ONNXRuntimeError] : {cls.code} : {cls.code_name} : Non-zero status "
+                          "code returned while running Boom node. Name:'my_boom' Status "
+                          "Message: "), msg
+    assert text in msg
