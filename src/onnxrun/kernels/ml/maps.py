@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ...errors import InvalidArgument
@@ -105,6 +107,10 @@ def _elem_dtype(t):
 
 
 _CASTS = ("TO_FLOAT", "TO_STRING", "TO_INT64")
+# leading number of a string, as C's strtof / strtoll read it
+_FLOAT_PREFIX = re.compile(r"\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)",
+                           re.IGNORECASE)
+_INT_PREFIX = re.compile(r"\s*[+-]?\d+")
 
 
 @kernel("CastMap", since=1, domain=ML, fresh=True)
@@ -129,13 +135,17 @@ class CastMap(OpKernel):
             return np.array([v if isinstance(v, str) else _float_str(v) for v in values],
                             dtype=object)
         if any(isinstance(v, str) for v in values):
-            try:
-                nums = np.array([float(v) for v in values], dtype=np.float32)
-            except ValueError as e:
-                raise InvalidArgument(f"CastMap: cannot convert a string value to a number: "
-                                      f"{e}") from None
-        else:
-            nums = np.array(values, dtype=np.float32)
+            pattern = _INT_PREFIX if self.cast_to == "TO_INT64" else _FLOAT_PREFIX
+            parsed = []
+            for v in values:
+                m = pattern.match(v) if isinstance(v, str) else None
+                if isinstance(v, str) and m is None:
+                    raise InvalidArgument(f"CastMap: cannot convert {v!r} to a number")
+                parsed.append(m.group(0) if m else v)
+            if self.cast_to == "TO_INT64":
+                return np.array([int(p) for p in parsed], dtype=np.int64)
+            return np.array([float(p) for p in parsed], dtype=np.float32)
+        nums = np.array(values, dtype=np.float32)
         if self.cast_to == "TO_FLOAT":
             return nums
         return nums.astype(np.int64)
@@ -149,7 +159,7 @@ class CastMap(OpKernel):
         if self.form == "DENSE":
             return conv.reshape(1, -1).astype(self._dtype())
         out = np.zeros((1, self.max_map), dtype=self._dtype()) if self._dtype() != object \
-            else np.full((1, self.max_map), "0", dtype=object)
+            else np.full((1, self.max_map), "0.f", dtype=object)  # onnxruntime's string pad
         for k, v in zip(keys, conv.tolist()):
             if k < 0 or k >= self.max_map:
                 raise InvalidArgument(f"CastMap: key {k} is outside [0, max_map={self.max_map})")
