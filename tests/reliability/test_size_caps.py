@@ -235,3 +235,57 @@ def test_bomb_refused_at_load_names_the_node():
     model, _ = _model(BOMBS["ConstantOfShape"], fold=True)
     with pytest.raises(InvalidArgument, match="bomb"):
         session(model)
+
+
+# ---- amplifying ops: outputs much larger than their inputs -----------------------------------
+# A few KB of model can turn a small tensor into an enormous one through broadcasting, outer
+# products or repetition, without any of the ops above. These cases use a 1 MB cap and 4 MB
+# outputs (safe to run); each should be refused like the ops above.
+
+N = 1000
+AMPLIFIERS = {
+    "Add_broadcast": ("Add", ["A", "B"], {}, {"A": np.ones((N, 1), np.float32),
+                                              "B": np.ones((1, N), np.float32)}, "math"),
+    "Where_broadcast": ("Where", ["C", "A", "B"], {}, {"C": np.ones((N, 1), bool),
+                                                       "A": np.ones((1, N), np.float32),
+                                                       "B": np.ones((1, 1), np.float32)}, "math"),
+    "Equal_broadcast": ("Equal", ["A", "B"], {}, {"A": np.ones((4 * N, 1), np.float32),
+                                                  "B": np.ones((1, N), np.float32)}, "math"),
+    "Sum_broadcast": ("Sum", ["A", "B"], {}, {"A": np.ones((N, 1), np.float32),
+                                              "B": np.ones((1, N), np.float32)}, "math"),
+    "MatMul_outer": ("MatMul", ["A", "B"], {}, {"A": np.ones((N, 1), np.float32),
+                                                "B": np.ones((1, N), np.float32)}, "nn/math"),
+    "Gemm_outer": ("Gemm", ["A", "B"], {}, {"A": np.ones((N, 1), np.float32),
+                                            "B": np.ones((1, N), np.float32)}, "nn/math"),
+    "Einsum_outer": ("Einsum", ["A", "B"], {"equation": "i,j->ij"},
+                     {"A": np.ones((N,), np.float32), "B": np.ones((N,), np.float32)}, "math"),
+    "Concat_same_input_64x": ("Concat", ["A"] * 64, {"axis": 0},
+                              {"A": np.ones((16 * N,), np.float32)}, "tensor"),
+    "Gather_repeated_index": ("Gather", ["A", "I"], {"axis": 0},
+                              {"A": np.ones((1, 16 * N), np.float32),
+                               "I": np.zeros((64,), np.int64)}, "tensor"),
+}
+
+
+def _amp_params():
+    out = []
+    for name in sorted(AMPLIFIERS):
+        family = AMPLIFIERS[name][4]
+        reason = (f"kernel: the {family} family's {AMPLIFIERS[name][0]} does not check its output "
+                  "size against info.max_tensor_bytes before allocating (broadcast shape / "
+                  "outer product / repetition computed with math.prod); ORT has no cap here "
+                  "either, but onnxrun's cap promises no tensor above it")
+        out.append(pytest.param(name, marks=pytest.mark.xfail(reason=reason, strict=True)))
+    return out
+
+
+@pytest.mark.parametrize("name", _amp_params())
+def test_amplifying_ops_honour_the_cap(name):
+    op, inputs, attrs, feeds, _ = AMPLIFIERS[name]
+    needs(op)
+    names = list(dict.fromkeys(inputs))
+    node = helper.make_node(op, inputs, ["Y"], name="amp", **attrs)
+    model = make_model([node], [vi(n, helper.np_dtype_to_tensor_dtype(feeds[n].dtype),
+                                   list(feeds[n].shape)) for n in names], [vi("Y")])
+    with pytest.raises(InvalidArgument):
+        session(model, cap_options(1 << 20)).run(None, {n: feeds[n] for n in names})
