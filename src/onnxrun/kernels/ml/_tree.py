@@ -160,33 +160,36 @@ class Forest:
             return np.dtype(np.float64)
         return np.dtype(np.float32)
 
-    def leaves(self, X: np.ndarray) -> np.ndarray:
-        """Leaf node reached by every (row, tree) pair: intp array [N, n_trees]."""
-        N = X.shape[0]
+    def _prepare(self, X: np.ndarray):
+        """(X as a contiguous array of the comparison dtype, thresholds in that dtype)."""
         if self.max_feature >= X.shape[1]:
             raise InvalidArgument(
                 f"tree ensemble: a node uses feature {self.max_feature} but the input has "
                 f"{X.shape[1]} features per row")
-        T = self.n_trees
+        cdt = self.compare_dtype(X.dtype)
+        return np.ascontiguousarray(X, dtype=cdt), self.thr.astype(cdt, copy=False)
+
+    def leaves(self, X: np.ndarray) -> np.ndarray:
+        """Leaf node reached by every (row, tree) pair: intp array [N, n_trees]."""
+        N, T = X.shape[0], self.n_trees
+        Xc, thr = self._prepare(X)
         out = np.empty((N, T), dtype=np.intp)
         if N == 0 or T == 0:
             return out
-        cdt = self.compare_dtype(X.dtype)
-        thr = self.thr.astype(cdt, copy=False)
-        Xc = np.ascontiguousarray(X, dtype=cdt)
-        F = Xc.shape[1]
         rows_per_chunk = max(1, _CHUNK_PAIRS // T)
         for r0 in range(0, N, rows_per_chunk):
-            r1 = min(N, r0 + rows_per_chunk)
-            xc = Xc[r0:r1]
-            if self.heap is not None:
-                idx = self._walk_heap(xc, F)
-                levels = self.depth - self.heap["depth"]
-            else:
-                idx = np.broadcast_to(self.roots, (r1 - r0, T)).copy()
-                levels = self.depth
-            out[r0:r1] = self._walk(xc, thr, F, idx, levels) if levels > 0 else idx
+            out[r0:r0 + rows_per_chunk] = self._chunk_leaves(Xc[r0:r0 + rows_per_chunk], thr)
         return out
+
+    def _chunk_leaves(self, xc: np.ndarray, thr: np.ndarray) -> np.ndarray:
+        F = xc.shape[1]
+        if self.heap is not None:
+            idx = self._walk_heap(xc, F)
+            levels = self.depth - self.heap["depth"]
+        else:
+            idx = np.broadcast_to(self.roots, (xc.shape[0], self.n_trees)).copy()
+            levels = self.depth
+        return self._walk(xc, thr, F, idx, levels) if levels > 0 else idx
 
     def _walk_heap(self, Xc: np.ndarray, F: int) -> np.ndarray:
         hp = self.heap
@@ -294,8 +297,8 @@ class Forest:
         float64, in which case they are float64."""
         N = X.shape[0]
         C = self.n_targets
-        acc = self.compare_dtype(X.dtype)
-        leaves = self.leaves(X)
+        Xc, thr = self._prepare(X)
+        acc = Xc.dtype
         scores = np.zeros((N, C), dtype=acc)
         has = np.zeros((N, C), dtype=bool)
         if N == 0 or self.n_trees == 0:
@@ -304,7 +307,8 @@ class Forest:
         rows_per_chunk = max(1, _CHUNK_PAIRS // max(1, self.n_trees * max(1, C // 4)))
         for r0 in range(0, N, rows_per_chunk):
             r1 = min(N, r0 + rows_per_chunk)
-            lvT = leaves[r0:r1].T  # [T, n]: reducing over axis 0 adds tree after tree
+            # [T, n]: reducing over axis 0 adds tree after tree
+            lvT = self._chunk_leaves(Xc[r0:r1], thr).T
             if how in ("SUM", "AVERAGE"):
                 if C == 1:
                     scores[r0:r1, 0] = table[:, 0].take(lvT).sum(axis=0)
