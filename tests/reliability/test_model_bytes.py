@@ -119,3 +119,26 @@ def test_fifo_is_not_read(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(NoSuchFile):  # a FIFO is not a regular file: never opened, never hangs
         _load(str(fifo))
+
+
+def test_file_of_two_gib_is_refused_without_reading(tmp_path):
+    path = tmp_path / "huge.onnx"
+    with open(path, "wb") as f:
+        f.truncate(2 ** 31)  # a sparse file: no disk space, and never read into memory
+    with pytest.raises(InvalidProtobuf, match="2 GiB"):
+        _load(str(path))
+
+
+def test_bytes_over_the_protobuf_limit_are_refused(monkeypatch):
+    from onnxrun.load import model_loader
+    monkeypatch.setattr(model_loader, "PROTOBUF_LIMIT", 64)
+    with pytest.raises(InvalidProtobuf, match="2 GiB"):
+        _load(b"\0" * 100)
+    with pytest.raises(InvalidProtobuf, match="2 GiB"):
+        _load(memoryview(b"\0" * 100))
+
+
+def test_non_utf8_names_are_refused():
+    data = _model_bytes().replace(b"Relu", b"Re\xffu")
+    with pytest.raises(InvalidProtobuf, match="not valid UTF-8"):
+        _load(data)

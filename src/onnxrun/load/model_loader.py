@@ -18,6 +18,10 @@ MAX_IR_VERSION = onnx.IR_VERSION
 #: over as ``ModelProto`` objects, so that no later stage can run out of Python stack.
 MAX_NESTING = 64
 
+#: protobuf cannot parse a serialized message of 2 GiB or more; bigger inputs are refused
+#: before being read into memory.
+PROTOBUF_LIMIT = 2 ** 31
+
 #: Most nodes the model may have once every call of a model-local function is replaced by the
 #: function's body (a few lines of functions calling each other twice can otherwise describe
 #: 2**40 nodes).
@@ -34,10 +38,16 @@ def load_model(source) -> Tuple[onnx.ModelProto, Optional[str]]:
         if not os.path.isfile(path):
             raise NoSuchFile(f"Load model from {path} failed:Load model {path} failed. "
                              "File doesn't exist")
+        size = os.path.getsize(path)
+        if size >= PROTOBUF_LIMIT:
+            raise InvalidProtobuf(_too_big(size))
         with open(path, "rb") as f:
-            model = _parse(f.read())
+            model = _parse(f.read(PROTOBUF_LIMIT))
         base_dir = os.path.dirname(os.path.abspath(path))
     elif isinstance(source, (bytes, bytearray, memoryview)):
+        size = memoryview(source).nbytes
+        if size >= PROTOBUF_LIMIT:
+            raise InvalidProtobuf(_too_big(size))
         model, base_dir = _parse(bytes(source)), None
     else:
         raise TypeError(f"Unable to load from type '{type(source)}'")
@@ -45,6 +55,12 @@ def load_model(source) -> Tuple[onnx.ModelProto, Optional[str]]:
     check_nesting(model)
     check_functions(model)
     return model, base_dir
+
+
+def _too_big(size: int) -> str:
+    return (f"Failed to load model because protobuf parsing failed. The model is {size} bytes; "
+            "protobuf cannot parse a message of 2 GiB or more (store large weights as external "
+            "data)")
 
 
 def _parse(data: bytes) -> onnx.ModelProto:
