@@ -93,3 +93,42 @@ def test_feeds_are_not_modified(pair):
     keep = x.copy()
     ours.run(None, {"X": x, "Z": x})
     np.testing.assert_array_equal(x, keep)
+
+
+# ---- sequence inputs -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def seq_session():
+    needs("SequenceAt")
+    from onnx import TensorProto
+    from ._util import const_i64
+    seq = helper.make_tensor_sequence_value_info("S", TensorProto.FLOAT, None)
+    model = make_model([helper.make_node("SequenceAt", ["S", "i"], ["Y"], name="at")], [seq],
+                       [vi("Y")], [const_i64("i", 0)])
+    return session(model)
+
+
+def test_sequence_feed_of_the_declared_type_runs(seq_session):
+    out = seq_session.run(None, {"S": [np.ones(2, np.float32)]})[0]
+    assert out.dtype == np.float32 and out.shape == (2,)
+
+
+def test_sequence_feed_that_is_not_a_list(seq_session):
+    with pytest.raises(OnnxRuntimeError, match="sequence"):
+        seq_session.run(None, {"S": np.ones(2, np.float32)})
+
+
+_SEQ_REASON = ("core: session/feeds.py FeedSpec.convert turns every element of a sequence feed "
+               "into np.asarray(v) without checking it against the declared element type, so "
+               "int64 arrays, nested lists (float64), strings ('<U3') and None reach kernels "
+               "declared for seq(tensor(float)); onnxruntime refuses them. Suggest converting "
+               "each element like a tensor feed (refuse non-arrays, same 'Unexpected input data "
+               "type' InvalidArgument for a wrong dtype)")
+
+
+@pytest.mark.xfail(reason=_SEQ_REASON, strict=True)
+@pytest.mark.parametrize("elem", [np.ones(2, np.int64), [1.0, 2.0], "abc", None],
+                         ids=["int64", "nested_list", "str", "none"])
+def test_sequence_feed_elements_are_type_checked(seq_session, elem):
+    with pytest.raises(OnnxRuntimeError):
+        seq_session.run(None, {"S": [elem]})
