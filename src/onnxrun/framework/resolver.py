@@ -8,7 +8,7 @@ from typing import Optional
 import onnx
 import onnx.defs
 
-from ..errors import InvalidGraph
+from ..errors import Fail, InvalidGraph
 from ..ir.graph import Graph, Node
 
 #: domain -> newest opset onnx (and so onnxrun) defines.
@@ -29,8 +29,9 @@ def check_opsets(graph: Graph) -> None:
     for domain, version in graph.opsets.items():
         newest = MAX_OPSETS.get(domain)
         if newest is not None and version > newest:
-            raise InvalidGraph(f"opset {version} of domain '{domain or 'ai.onnx'}' is newer than "
-                               f"the newest onnxrun supports ({newest})")
+            raise Fail(f"opset {version} of domain '{domain or 'ai.onnx'}' is newer than the "
+                       f"newest onnxrun supports ({newest}); ONNX Runtime only *guarantees* "
+                       "support for models stamped with official released onnx opset versions")
         if version < 1 and domain in MAX_OPSETS:
             raise InvalidGraph(f"opset {version} of domain '{domain or 'ai.onnx'}' is not valid")
 
@@ -39,13 +40,36 @@ def resolve_node(node: Node, graph: Graph) -> Optional[onnx.defs.OpSchema]:
     """Set ``node.since_version``; return the node's schema if onnx defines one."""
     opset = graph.opsets.get(node.domain)
     if opset is None:
-        if node.domain in MAX_OPSETS or node.domain == "":
-            raise InvalidGraph(f"{node.describe()}: the model imports no opset for domain "
-                               f"'{node.domain or 'ai.onnx'}'")
-        opset = 1
+        raise InvalidGraph(f"This is an invalid model. In Node, (\"{node.name}\", "
+                           f"{node.op_type}, \"{node.domain}\", -1) : Error No opset import "
+                           f"for domain '{node.domain or 'ai.onnx'}'")
     schema = get_schema(node.op_type, opset, node.domain)
     node.since_version = schema.since_version if schema is not None else opset
+    if schema is not None:
+        _check_arity(node, schema)
     return schema
+
+
+def _check_arity(node: Node, schema) -> None:
+    """Input/output counts within the schema's range (trailing missing ones dropped)."""
+    for what, values, lo, hi in (("input", node.inputs, schema.min_input, schema.max_input),
+                                 ("output", node.outputs, schema.min_output,
+                                  schema.max_output)):
+        n = len(values)
+        while n and values[n - 1] is None:
+            n -= 1
+        if not lo <= n <= hi:
+            dom = node.domain
+            raise InvalidGraph(
+                f"This is an invalid model. In Node, (\"{node.name}\", {node.op_type}, "
+                f"\"{dom}\", -1) : Error Node({node.name}) with schema({dom}::{node.op_type}:"
+                f"{schema.since_version}) has {what} size {n} not in range [min={lo}, max={hi}].")
+        if what == "input":
+            single = onnx.defs.OpSchema.FormalParameterOption.Single
+            for i, formal in enumerate(schema.inputs[:n]):
+                if values[i] is None and formal.option == single:
+                    raise InvalidGraph(f"{node.describe()}: required input {i} "
+                                       f"('{formal.name}') is missing")
 
 
 def resolve_graph(graph: Graph) -> None:

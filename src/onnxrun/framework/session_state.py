@@ -18,7 +18,7 @@ from ..kernels.registry import REGISTRY
 from .function_expansion import expand, function_body
 from .partitioner import assign, insert_copies
 from .planner import ExecutionPlan, build_plan
-from .resolver import check_opsets, get_schema, resolve_graph, resolve_node
+from .resolver import MAX_OPSETS, check_opsets, get_schema, resolve_graph, resolve_node
 from .executor import run_plan
 from . import run_context
 
@@ -163,6 +163,9 @@ def _returns_tuple(node: Node, graph: Graph) -> Optional[bool]:
 def _missing_kernel_error(node: Node, graph: Graph) -> OnnxRuntimeError:
     opset = graph.opsets.get(node.domain, 1)
     schema = get_schema(node.op_type, opset, node.domain)
+    if schema is None and node.domain not in MAX_OPSETS:
+        return Fail(f"Fatal error: {node.domain}:{node.op_type}(-1) is not a registered "
+                    f"function/op (node '{node.name}')")
     if schema is None:
         return InvalidGraph(
             f"This is an invalid model. In Node, (\"{node.name}\", {node.op_type}, "

@@ -13,7 +13,7 @@ from typing import Callable, Dict, List, Optional
 import onnx
 from onnx import AttributeProto
 
-from ..errors import InvalidGraph
+from ..errors import Fail, InvalidArgument, InvalidGraph
 from ..load.tensors import TensorDecoder, sparse_to_dense
 from .graph import Graph, Node, Value
 from .types import type_from_proto
@@ -107,9 +107,9 @@ class Converter:
                 continue
             v = lookup(name)
             if v is None:
-                raise InvalidGraph(
-                    f"Node ({np_.name}) of type {np_.op_type}: input '{name}' is not a graph "
-                    "input, initializer, or output of a previous node.")
+                raise InvalidArgument(
+                    f"Invalid model. Node input '{name}' is not a graph input, initializer, or "
+                    f"output of a previous node. (node '{np_.name}' of type {np_.op_type})")
             inputs.append(v)
         out = out or g.values.__getitem__
         outputs = [out(o) if o else None for o in np_.output]
@@ -185,7 +185,7 @@ def _topological(nodes: List[Node], g: Graph) -> List[Node]:
             j = producer_index.get(id(v))
             if j is not None and j not in deps[i]:
                 if j == i:
-                    raise InvalidGraph(f"This is an invalid model. Error: the graph is not "
+                    raise Fail(f"This is an invalid model. Error: the graph is not "
                                        f"acyclic (node '{n.name}' of type {n.op_type} reads "
                                        "its own output).")
                 deps[i].add(j)
@@ -205,7 +205,7 @@ def _topological(nodes: List[Node], g: Graph) -> List[Node]:
     if len(order) != len(nodes):
         stuck = [nodes[i] for i, r in enumerate(remaining) if r > 0][:3]
         names = ", ".join(f"'{n.name}' ({n.op_type})" for n in stuck)
-        raise InvalidGraph(f"This is an invalid model. Error: the graph is not acyclic; a cycle "
+        raise Fail(f"This is an invalid model. Error: the graph is not acyclic; a cycle "
                            f"runs through nodes {names}.")
     return order
 

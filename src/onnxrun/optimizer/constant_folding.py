@@ -41,8 +41,9 @@ def apply(graph: Graph, ctx) -> bool:
                 continue
             with np.errstate(all="ignore"):
                 res = fn(*[v.const if v is not None else None for v in node.inputs])
-        except OnnxRuntimeError:
-            raise  # e.g. a size bomb refused by the kernel: the model is rejected at load
+        except OnnxRuntimeError as exc:  # e.g. a size bomb: the model is rejected at load
+            raise exc.with_prefix(f"{node.op_type} node '{node.name}' (constant folding): ") \
+                from exc
         except Exception:
             continue
         multi = get_schema(node.op_type, graph.opsets.get(""), "").max_output > 1

@@ -67,7 +67,7 @@ class InferenceSession:
         self._inferred = _infer_shapes(self._model)
         self._ctx = SessionContext(
             self._providers, int(opts.graph_optimization_level), opts.max_tensor_bytes,
-            Converter(TensorDecoder(self._base_dir)), opts._config,
+            Converter(TensorDecoder(self._base_dir, opts.max_tensor_bytes)), opts._config,
             disabled_optimizers=self._disabled_optimizers)
         if opts.enable_profiling:
             self._profiler = Profiler(opts.profile_file_prefix)
