@@ -36,14 +36,17 @@ class Converter:
 
     # ---- graphs ---------------------------------------------------------------------------
     def graph(self, gp: onnx.GraphProto, parent: Optional[Graph] = None,
-              scope: Optional[Callable[[str], Optional[Value]]] = None) -> Graph:
+              scope: Optional[Callable[[str], Optional[Value]]] = None,
+              extra_initializers=(), skip_inputs=frozenset()) -> Graph:
+        """Convert ``gp``; ``extra_initializers`` are added to its initializers and the graph
+        inputs named in ``skip_inputs`` dropped (the weights shape inference did not see)."""
         g = Graph(gp.name, parent)
         g.doc = gp.doc_string
         types = {vi.name: type_from_proto(vi.type) for vi in gp.value_info}
         for vi in list(gp.input) + list(gp.output):
             if vi.HasField("type"):
                 types[vi.name] = type_from_proto(vi.type)
-        for t in gp.initializer:
+        for t in list(gp.initializer) + list(extra_initializers):
             if not t.name:
                 raise InvalidGraph("an initializer has no name")
             arr = self.decode(t, "initializer")
@@ -55,6 +58,8 @@ class Converter:
             v = g.add_value(Value(name, types.get(name), const=arr))
             g.initializers[name] = v
         for vi in gp.input:
+            if vi.name in skip_inputs:
+                continue
             if vi.name in g.initializers:
                 # an overridable initializer: a graph input whose initializer is its default,
                 # so no stage may treat it as a constant
@@ -210,10 +215,12 @@ def _topological(nodes: List[Node], g: Graph) -> List[Node]:
     return order
 
 
-def model_to_ir(model: onnx.ModelProto, conv: Optional[Converter] = None) -> Graph:
+def model_to_ir(model: onnx.ModelProto, conv: Optional[Converter] = None,
+                extra_initializers=(), skip_inputs=frozenset()) -> Graph:
     """Convert a whole model; opsets and model-local functions are kept on the main graph."""
     conv = conv or Converter()
-    graph = conv.graph(model.graph)
+    graph = conv.graph(model.graph, extra_initializers=extra_initializers,
+                       skip_inputs=skip_inputs)
     graph.opsets = {_domain(o.domain): int(o.version) for o in model.opset_import}
     if "" not in graph.opsets and model.ir_version < 3:
         graph.opsets[""] = 1

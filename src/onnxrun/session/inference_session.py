@@ -25,6 +25,7 @@ from ..options import ExecutionMode, RunOptions, SessionOptions
 from .feeds import FeedSpec, check_names
 from .node_arg import ModelMetadata, NodeArg
 from .providers_config import resolve_providers
+from .type_inference import infer_types
 
 
 class _Core:
@@ -64,7 +65,7 @@ class InferenceSession:
         from ..optimizer.saver import save_optimized
         from .profiler import Profiler
         opts = self._sess_options
-        self._inferred = _infer_shapes(self._model)
+        self._inferred, self._large_inits, self._stand_ins = infer_types(self._model)
         self._ctx = SessionContext(
             self._providers, int(opts.graph_optimization_level), opts.max_tensor_bytes,
             Converter(TensorDecoder(self._base_dir, opts.max_tensor_bytes)), opts._config,
@@ -91,7 +92,8 @@ class InferenceSession:
             save_optimized(self._core.graph, self._model, opts.optimized_model_filepath)
 
     def _new_graph(self, extra_outputs: Sequence[str] = ()) -> Graph:
-        graph = model_to_ir(self._inferred, self._ctx.converter)
+        graph = model_to_ir(self._inferred, self._ctx.converter, self._large_inits,
+                            self._stand_ins)
         opts = self._sess_options
         for name, arr in opts._initializers.items():
             v = graph.values.get(name)
@@ -244,9 +246,3 @@ class _null:
         return False
 
 
-def _infer_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
-    """The model with onnx's inferred value types (the model itself if inference fails)."""
-    try:
-        return onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False)
-    except Exception:
-        return model
