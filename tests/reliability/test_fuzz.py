@@ -89,6 +89,8 @@ OPS = ["Relu", "Neg", "Add", "MatMul", "Gather", "Softmax", "Transpose", "Reshap
        "ReduceSum", "ArgMax", "TopK", "Conv", "MaxPool", "Identity", "If", "Loop", "Range",
        "ConstantOfShape", "OneHot", "ScatterND", "GatherElements", "Resize", "Einsum",
        "NonZero", "Flatten", "LayerNormalization", "Trilu", "CumSum", "Sum"]
+FUSABLE = ["BatchNormalization", "Mul", "Div", "Sub", "Pow", "Sqrt", "ReduceMean", "Erf",
+           "Sigmoid", "Tanh", "Clip", "LeakyRelu", "Reciprocal", "Dropout", "Unsqueeze"]
 ATTRS = ["axis", "axes", "perm", "keepdims", "to", "kernel_shape", "pads", "strides", "k",
          "equation", "mode", "value", "then_branch", "upper", "exclusive", "epsilon"]
 
@@ -111,6 +113,10 @@ structural = st.one_of(
     st.tuples(st.just("elem_type"), st.integers(0, 3), st.integers(0, 30)),
     st.tuples(st.just("opset"), st.integers(-3, 40)),
     st.tuples(st.just("swap_nodes"), st.integers(0, 100), st.integers(0, 100)),
+    st.tuples(st.just("add_init"), st.sampled_from([TensorProto.FLOAT, TensorProto.INT64]),
+              st.lists(st.integers(0, 4), max_size=4)),
+    st.tuples(st.just("add_node"), st.sampled_from(OPS + FUSABLE),
+              st.lists(st.integers(0, 100), min_size=1, max_size=5), st.booleans()),
 )
 
 
@@ -151,6 +157,19 @@ def apply_structural(model: onnx.ModelProto, m) -> None:
         vis[m[1] % len(vis)].type.tensor_type.elem_type = m[2]
     elif kind == "opset":
         model.opset_import[0].version = m[1]
+    elif kind == "add_init":
+        k = len(g.initializer)
+        arr = np.arange(int(np.prod(m[2] or [1])), dtype=np.float32).reshape(m[2]) - 2
+        dtype = np.float32 if m[1] == TensorProto.FLOAT else np.int64
+        g.initializer.append(onnx.numpy_helper.from_array(arr.astype(dtype), f"k{k}"))
+    elif kind == "add_node":
+        names = ["X"] + [t.name for t in g.initializer] + [o for n in nodes for o in n.output]
+        k = len(nodes)
+        node = helper.make_node(m[1], [names[i % len(names)] for i in m[2]], [f"n{k}"],
+                                name=f"added{k}")
+        g.node.append(node)
+        if m[3]:
+            g.output.append(helper.make_empty_tensor_value_info(f"n{k}"))
     elif kind == "swap_nodes" and nodes:
         i, j = m[1] % len(nodes), m[2] % len(nodes)
         a, b = onnx.NodeProto(), onnx.NodeProto()
