@@ -64,6 +64,10 @@ CONV_CASES = [
     ((1, 8, 48, 50), (16, 8, 1, 1), {}),                                   # pointwise, bias fold
     ((1, 8, 11, 11), (8, 1, 3, 3), dict(group=8, pads=[1, 1, 1, 1], strides=[2, 2])),  # dw
     ((2, 6, 11, 9), (6, 1, 5, 3), dict(group=6, dilations=[2, 1])),         # depthwise
+    ((1, 6, 12, 13), (6, 1, 3, 3), dict(group=6, pads=[0, 2, 1, 0], strides=[2, 2])),  # dw
+    ((2, 5, 14, 10), (5, 1, 3, 3), dict(group=5, pads=[2, 1, 2, 2], strides=[3, 2],
+                                        dilations=[2, 3])),                # dw stride phases
+    ((1, 4, 9, 8), (4, 1, 3, 3), dict(group=4, auto_pad="SAME_UPPER", strides=[2, 2])),
     ((1, 8, 10, 10), (12, 4, 3, 3), dict(group=2, pads=[0, 1, 2, 1])),     # grouped im2col
     ((2, 3, 15, 13), (5, 3, 7, 7), dict(strides=[2, 3], pads=[3, 3, 3, 3])),  # im2col
     ((1, 4, 12), (6, 4, 3), dict(auto_pad="SAME_UPPER", strides=[2])),     # 1-D

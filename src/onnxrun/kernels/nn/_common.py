@@ -134,13 +134,22 @@ def flat_taps_2d(x: np.ndarray, ks, strides, dil, pb, out_sp, fill):
         h1, w1 = min(H, Hq - pb[0]), min(W, Wq - pb[1])
         img[:, :, pb[0]:pb[0] + h1, pb[1]:pb[1] + w1] = x[:, :, :h1, :w1]
     else:
-        xp = np.empty((N, C, Hq * sh, Wq * sw), dtype=x.dtype)
-        xp.fill(fill)
-        h1, w1 = min(H, Hq * sh - pb[0]), min(W, Wq * sw - pb[1])
-        xp[:, :, pb[0]:pb[0] + h1, pb[1]:pb[1] + w1] = x[:, :, :h1, :w1]
+        # phase (a, b) holds padded row r*sh + a, column q*sw + b: copied straight from x
         for a in range(sh):
+            r0 = max(0, -(-(pb[0] - a) // sh))
+            r1 = min(Hq, -(-(H + pb[0] - a) // sh))
+            if r1 <= r0:
+                continue
+            y0 = r0 * sh + a - pb[0]
             for b in range(sw):
-                buf[:, :, a * sw + b, :Lq].reshape(N, C, Hq, Wq)[...] = xp[:, :, a::sh, b::sw]
+                q0 = max(0, -(-(pb[1] - b) // sw))
+                q1 = min(Wq, -(-(W + pb[1] - b) // sw))
+                if q1 <= q0:
+                    continue
+                x0 = q0 * sw + b - pb[1]
+                img = buf[:, :, a * sw + b, :Lq].reshape(N, C, Hq, Wq)
+                img[:, :, r0:r1, q0:q1] = x[:, :, y0:y0 + (r1 - r0 - 1) * sh + 1:sh,
+                                            x0:x0 + (q1 - q0 - 1) * sw + 1:sw]
     L = oh * Wq
     taps = []
     for i in range(kh):
