@@ -46,8 +46,9 @@ def optimize(graph: Graph, level: int, ctx) -> List[str]:
         active = [t for t in transformers() if t.LEVEL == lvl and t.NAME not in disabled]
         for _ in range(8):
             changed = False
+            graphs = list(_graphs(graph))  # transformers never add or remove subgraphs
             for t in active:
-                for g in list(_graphs(graph)):
+                for g in graphs:
                     if t.apply(g, ctx):
                         changed = True
                         fired.append(t.NAME)
