@@ -131,6 +131,8 @@ def compare(model: str, name: Optional[str] = None, runs: int = 10, warmup: int 
         else:
             res.init_theirs = time.perf_counter() - t0
     say(f"  {warmup} warm-up + {runs} timed runs each")
+    from ..tools.progress import Progress
+    bar = Progress(runs, f"{res.name} timed runs")  # drawn only on a terminal
     try:
         out_ours = out_theirs = None
         for _ in range(warmup):
@@ -139,6 +141,7 @@ def compare(model: str, name: Optional[str] = None, runs: int = 10, warmup: int 
                 out_theirs = theirs.run(None, feeds)
         clock = time.perf_counter
         for _ in range(runs):
+            bar.update()
             t0 = clock()
             out_ours = ours.run(None, feeds)
             res.ours.append(clock() - t0)
@@ -149,6 +152,8 @@ def compare(model: str, name: Optional[str] = None, runs: int = 10, warmup: int 
     except Exception as exc:  # noqa: BLE001
         res.error = f"run: {type(exc).__name__}: {exc}"[:300]
         return res
+    finally:
+        bar.close()
     if theirs is not None and out_ours is not None and out_theirs is not None:
         res.max_abs_diff = max_abs_diff(out_ours, out_theirs)
     del ours, theirs, out_ours, out_theirs
