@@ -6,8 +6,7 @@
 Feeds arbitrary bytes to ``onnxrun.InferenceSession`` (and runs the model on plausible feeds
 when it loads). The corpus starts from the small seed model of tests/reliability. Any exception
 outside onnxrun's error classes (and the ValueError onnxruntime raises for missing inputs) is a
-finding: the input is saved by libFuzzer as ``crash-*``. Known core bugs tracked by strict xfail
-tests (node arity) are skipped.
+finding: the input is saved by libFuzzer as ``crash-*``.
 
 Without atheris installed, ``--random N`` runs N random mutations (bit flips, truncations,
 insertions) of the seed instead, and writes findings to ``fuzz-findings/``.

@@ -117,50 +117,11 @@ def load_and_run(data, rng: np.random.Generator) -> None:
         run_guarded(sess, feeds)
 
 
-def arity_violation(data) -> bool:
-    """Whether some node has more or fewer inputs/outputs than its schema allows: a known core
-    bug tracked by test_graph_errors.py::test_node_arity_is_checked_like_onnxruntime (strict
-    xfail); the fuzzers do not report it again."""
-    model = data
-    if not isinstance(data, onnx.ModelProto):
-        model = onnx.ModelProto()
-        try:
-            model.ParseFromString(bytes(data))
-        except Exception:  # noqa: BLE001
-            return False
-    opsets = {o.domain or "": o.version for o in model.opset_import}
-    stack = [model.graph]
-    while stack:
-        g = stack.pop()
-        for node in g.node:
-            for a in node.attribute:
-                if a.HasField("g"):
-                    stack.append(a.g)
-                stack.extend(a.graphs)
-            domain = node.domain if node.domain != "ai.onnx" else ""
-            try:
-                schema = onnx.defs.get_schema(node.op_type, opsets.get(domain, 1), domain)
-            except Exception:  # noqa: BLE001 - unknown op, bytes names, ...
-                continue
-            ins = list(node.input)
-            while ins and not ins[-1]:
-                ins.pop()
-            outs = list(node.output)
-            while outs and not outs[-1]:
-                outs.pop()
-            if not (schema.min_input <= len(ins) <= schema.max_input):
-                return True
-            if not (schema.min_output <= len(outs) <= schema.max_output):
-                return True
-    return False
-
-
 def check(data, rng: np.random.Generator) -> Optional[BaseException]:
-    """None when ``data`` loads and runs or fails with an allowed error (or a known core bug);
-    else the exception."""
+    """None when ``data`` loads and runs or fails with an allowed error; else the exception."""
     try:
         load_and_run(data, rng)
     except Exception as exc:  # noqa: BLE001 - the point of a fuzzer
-        if not allowed(exc) and not arity_violation(data):
+        if not allowed(exc):
             return exc
     return None

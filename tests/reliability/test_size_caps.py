@@ -202,10 +202,6 @@ def test_sparse_to_dense_takes_a_cap():
     assert sparse_to_dense(sp, TensorDecoder(max_bytes=4000)).shape == (1000,)
 
 
-@pytest.mark.xfail(strict=True, reason="core: session/inference_session.py _initialize builds "
-                   "TensorDecoder(self._base_dir) without max_bytes, so sparse initializers and "
-                   "external data use the 4 GiB default instead of 'session.max_tensor_bytes'; "
-                   "pass TensorDecoder(self._base_dir, opts.max_tensor_bytes)")
 def test_sparse_initializer_honours_configured_cap():
     needs("Identity")
     with pytest.raises(Fail):
@@ -227,9 +223,6 @@ def test_sparse_initializer_runs():
     np.testing.assert_array_equal(out, np.array([0, 1, 0, 2], np.float32))
 
 
-@pytest.mark.xfail(strict=True, reason="core: optimizer/constant_folding.py apply re-raises a "
-                   "kernel's OnnxRuntimeError without naming the node; suggest "
-                   "`raise exc.with_prefix(f\"{node.op_type} node '{node.name}': \") from exc`")
 def test_bomb_refused_at_load_names_the_node():
     needs("ConstantOfShape")
     model, _ = _model(BOMBS["ConstantOfShape"], fold=True)

@@ -18,6 +18,11 @@ MAX_IR_VERSION = onnx.IR_VERSION
 #: over as ``ModelProto`` objects, so that no later stage can run out of Python stack.
 MAX_NESTING = 64
 
+#: protobuf's parser refuses messages nested more than 100 deep (the model itself is level 1).
+#: A ModelProto built in memory can be deeper, but stages that copy parts of it through
+#: protobuf (shape inference, saving) would then fail, so such a model is refused up front.
+MAX_MESSAGE_DEPTH = 100
+
 #: protobuf cannot parse a serialized message of 2 GiB or more; bigger inputs are refused
 #: before being read into memory.
 PROTOBUF_LIMIT = 2 ** 31
@@ -88,14 +93,16 @@ def check_model_header(model: onnx.ModelProto) -> None:
 def check_nesting(model: onnx.ModelProto, limit: int = MAX_NESTING) -> None:
     """Walk every message of the model once, without recursing, and refuse:
 
+    * messages nested deeper than protobuf's own parser accepts (``MAX_MESSAGE_DEPTH``): a
+      model given as a ModelProto can be built deeper than any file could be parsed;
     * subgraphs nested more than ``limit`` graphs deep, and type descriptions (sequence of
       sequence of ...) nested more than ``limit`` deep: later stages recurse over both;
     * string fields that are not valid UTF-8 (ONNX requires UTF-8; protobuf hands such fields
       to Python as ``bytes``, which no later stage expects).
     """
-    stack = [(model, 0, 0, "model")]
+    stack = [(model, 0, 0, "model", 1)]
     while stack:
-        msg, graphs, types, where = stack.pop()
+        msg, graphs, types, where, depth = stack.pop()
         for field, value in msg.ListFields():
             if field.type == _STRING:
                 values = value if _is_repeated(field) else (value,)
@@ -116,9 +123,14 @@ def check_nesting(model: onnx.ModelProto, limit: int = MAX_NESTING) -> None:
             if t > limit:
                 raise InvalidGraph(f"types are nested more than {limit} levels deep (in "
                                    f"{where}); onnxrun refuses such models")
+            if depth + 1 > MAX_MESSAGE_DEPTH:
+                raise InvalidProtobuf(
+                    f"Failed to load model because protobuf parsing failed. Messages are "
+                    f"nested more than {MAX_MESSAGE_DEPTH} deep (protobuf's limit; in {where}), "
+                    "e.g. subgraphs nested more than about 30 levels")
             children = value if _is_repeated(field) else (value,)
             for child in children:
-                stack.append((child, g, t, _describe(child, where)))
+                stack.append((child, g, t, _describe(child, where), depth + 1))
 
 
 _FD = onnx.AttributeProto.DESCRIPTOR.fields_by_name["name"]
