@@ -11,7 +11,7 @@ from ..base import OpKernel
 from ..registry import kernel
 from ._common import output_dtype, scalar_float, scalar_int
 
-DEFAULT_MAX_BYTES = 4 << 30
+from .._alloc import max_bytes
 
 
 def _hz_to_mel(f: float) -> float:
@@ -33,8 +33,7 @@ class MelWeightMatrix(OpKernel):
     def __init__(self, info) -> None:
         super().__init__(info)
         self.dtype = output_dtype(info.attr("output_datatype", 1))
-        self.limit = int(getattr(info, "max_tensor_bytes", DEFAULT_MAX_BYTES) or
-                         DEFAULT_MAX_BYTES)
+        self.limit = max_bytes(info)
 
     def __call__(self, num_mel_bins, dft_length, sample_rate, lower_edge_hertz,
                  upper_edge_hertz):

@@ -11,7 +11,7 @@ from ..base import OpKernel
 from ..registry import kernel
 from ._common import fft_dtypes, from_complex, scalar_int, to_complex
 
-DEFAULT_MAX_BYTES = 4 << 30
+from .._alloc import max_bytes
 
 
 @kernel("STFT", since=17, fresh=True)
@@ -21,8 +21,7 @@ class STFT(OpKernel):
     def __init__(self, info) -> None:
         super().__init__(info)
         self.onesided = bool(info.attr("onesided", 1))
-        self.limit = int(getattr(info, "max_tensor_bytes", DEFAULT_MAX_BYTES) or
-                         DEFAULT_MAX_BYTES)
+        self.limit = max_bytes(info)
 
     def __call__(self, signal, frame_step, window=None, frame_length=None):
         x = np.asarray(signal)

@@ -11,7 +11,7 @@ from ..base import OpKernel
 from ..registry import kernel
 from ._common import output_dtype, scalar_int
 
-DEFAULT_MAX_BYTES = 4 << 30
+from .._alloc import max_bytes
 
 
 class _CosineWindow(OpKernel):
@@ -23,8 +23,7 @@ class _CosineWindow(OpKernel):
         super().__init__(info)
         self.periodic = bool(info.attr("periodic", 1))
         self.dtype = output_dtype(info.attr("output_datatype", 1))
-        self.limit = int(getattr(info, "max_tensor_bytes", DEFAULT_MAX_BYTES) or
-                         DEFAULT_MAX_BYTES)
+        self.limit = max_bytes(info)
 
     def __call__(self, size):
         n = scalar_int(size, "size")

@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Optional
 
 import numpy as np
 
 from ...errors import InvalidArgument
 
-DEFAULT_MAX_BYTES = 4 << 30
-
-
-def max_bytes(info) -> int:
-    """The largest tensor (in bytes) a kernel may allocate for ``info``'s session."""
-    return int(getattr(info, "max_tensor_bytes", DEFAULT_MAX_BYTES) or DEFAULT_MAX_BYTES)
-
-
-def check_alloc(shape: Sequence[int], dtype, limit: int, what: str = "output") -> None:
-    """Raise InvalidArgument if a tensor of ``shape``/``dtype`` would exceed ``limit`` bytes.
-
-    Uses Python ints so that huge shapes cannot overflow."""
-    dims = [int(d) for d in shape]
-    if any(d < 0 for d in dims):
-        raise InvalidArgument(f"{what} shape {dims} has a negative dimension")
-    itemsize = np.dtype(dtype).itemsize if np.dtype(dtype) != np.dtype(object) else 8
-    nbytes = math.prod(dims) * max(itemsize, 1)
-    if nbytes > limit:
-        raise InvalidArgument(
-            f"{what} shape {dims} would need {nbytes} bytes, more than the allowed "
-            f"{limit} bytes (session.max_tensor_bytes)")
+from .._alloc import DEFAULT_MAX_BYTES, check_alloc, max_bytes  # noqa: F401  (shared cap)
 
 
 def norm_axis(axis: int, rank: int, what: str = "axis") -> int:
