@@ -376,3 +376,19 @@ def test_conv_bad_attributes_raise(attrs):
     with pytest.raises(Exception) as ei:
         run_ours(make_model("Conv", [("x", x)], [("w", w)], attrs), {"x": x})
     assert "INVALID_ARGUMENT" in str(ei.value) or "FAIL" in str(ei.value)
+
+
+@pytest.mark.parametrize("attrs", [dict(kernel_shape=[7, 7]),
+                                   dict(kernel_shape=[7, 7], count_include_pad=1),
+                                   dict(kernel_shape=[7, 7], strides=[2, 2], ceil_mode=1),
+                                   dict(kernel_shape=[7, 7], auto_pad="SAME_UPPER"),
+                                   dict(kernel_shape=[7, 7], pads=[1, 0, 0, 0])])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_average_pool_whole_map(attrs, dtype):
+    """A window covering the whole map takes the mean fast path (not with padding)."""
+    x = rand(2, 5, 7, 7, dtype=dtype)
+    m = make_model("AveragePool", [("x", x)], None, attrs, opset=19)
+    (a,), (e,) = run_both(m, {"x": x})
+    assert a.dtype == e.dtype and a.shape == e.shape
+    tol = 1e-3 if dtype == np.float16 else 1e-5
+    np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), rtol=tol, atol=tol)

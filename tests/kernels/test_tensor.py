@@ -414,3 +414,20 @@ def test_squeeze_strings_and_views_not_modified():
     run("Pad", [("x", x), ("p", np.array([1, 1, 1, 1], np.int64))], {"mode": "reflect"})
     run("CumSum", [("x", x), ("a", np.array(0, np.int64))], {"reverse": 1, "exclusive": 1})
     np.testing.assert_array_equal(x, keep)
+
+
+@pytest.mark.parametrize("shape,allowzero", [([0, -1], 0), ([4, 0, 2], 0), ([-1], 0),
+                                             ([2, 12], 1), ([3, 8], 0), ([0, 3, -1], 0)])
+def test_reshape_constant_shape(shape, allowzero):
+    """A constant shape input takes the precomputed fast path: same results as onnxruntime."""
+    x = rand(2, 3, 4)
+    check("Reshape", [("x", x)], {"allowzero": allowzero},
+          consts=[("s", np.array(shape, np.int64))])
+
+
+@pytest.mark.parametrize("shape,xs", [([4, -1], (2, 3)), ([5, 0], (2, 3)),
+                                      ([0, 0, 0], (6,)), ([7], (2, 3))])
+def test_reshape_constant_shape_mismatch_raises(shape, xs):
+    m = make_model("Reshape", [("x", rand(*xs))], consts=[("s", np.array(shape, np.int64))])
+    with pytest.raises(InvalidArgument):
+        ours(m, [("x", rand(*xs))])

@@ -15,7 +15,7 @@ from ._common import as_compute, back
 def relu(x):
     """max(x, 0) (float types, and signed ints since opset 14)."""
     if x.dtype.kind in "fiu":
-        return np.maximum(x, x.dtype.type(0))
+        return np.maximum(x, 0)  # a Python 0 is a weak scalar: x's dtype is kept
     return back(np.maximum(as_compute(x, "Relu"), 0), x.dtype)
 
 

@@ -62,8 +62,41 @@ class Reshape(OpKernel):
     def __init__(self, info):
         super().__init__(info)
         self.allowzero = bool(info.attr("allowzero", 0))
+        # a constant shape is parsed once; 0 entries (copy the input's dim) are kept as indices
+        self.const_shape = None
+        self.zero_idx = ()
+        const = info.const_inputs[1] if len(info.const_inputs) > 1 else None
+        if const is not None:
+            try:
+                shape = int_list(const, "shape")
+            except InvalidArgument:
+                shape = None
+            if shape is not None and all(d >= -1 for d in shape) and shape.count(-1) <= 1:
+                if not self.allowzero:
+                    self.zero_idx = tuple(i for i, d in enumerate(shape) if d == 0)
+                    self.const_shape = shape
+                elif not (0 in shape and -1 in shape):
+                    self.const_shape = shape
 
     def __call__(self, data, shape):
+        fixed = self.const_shape
+        if fixed is not None:
+            # fast path; any mismatch falls through to the checked path for its message
+            if self.zero_idx:
+                dims = data.shape
+                if self.zero_idx[-1] < len(dims):
+                    fixed = list(fixed)
+                    for i in self.zero_idx:
+                        fixed[i] = dims[i]
+                    try:
+                        return data.reshape(fixed)
+                    except ValueError:
+                        pass
+            else:
+                try:
+                    return data.reshape(fixed)
+                except ValueError:
+                    pass
         target = reshape_target(data.shape, int_list(shape, "shape"), self.allowzero)
         return np.reshape(data, target)
 
