@@ -62,6 +62,8 @@ SUITE: List[SuiteModel] = [
     SuiteModel("detector", _generated("detector"), 20, "generated"),
     SuiteModel("elementwise_1000", _generated("elementwise_1000"), 50, "generated",
                per_node=True),
+    SuiteModel("random_forest", _generated("random_forest"), 10, "generated",
+               dims={"N": 10_000}),
 ]
 
 

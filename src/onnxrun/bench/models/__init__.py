@@ -13,6 +13,7 @@ import onnx
 
 from .sequence import elementwise_chain, lstm
 from .transformer import bert, gpt2
+from .trees import random_forest
 from .vision import detector, mobilenet_v2
 
 #: bump when a builder changes so cached files are rebuilt
@@ -25,6 +26,7 @@ BUILDERS: Dict[str, Callable[[], onnx.ModelProto]] = {
     "lstm": lstm,
     "detector": detector,
     "elementwise_1000": elementwise_chain,
+    "random_forest": random_forest,
 }
 
 
