@@ -160,3 +160,39 @@ def test_opset1_matches_opset7(op, G):
     new = onnxrun.InferenceSession(_model(op, dict(hidden_size=6), shapes, 2, opset=7))
     for a, b in zip(old.run(None, fd), new.run(None, fd)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("direction", ["forward", "reverse", "bidirectional"])
+@pytest.mark.parametrize("init,layout", [(True, 0), (False, 0), (True, 1)])
+def test_lstm_fast_path(direction, init, layout):
+    """Default activations, no sequence_lens / peepholes / clip: the dedicated time loop."""
+    D = 2 if direction == "bidirectional" else 1
+    f = _feeds(4, D, S=7, lens=False, init=init, cell=True, layout=layout)
+    _compare("LSTM", dict(hidden_size=6, direction=direction, layout=layout), f, 3)
+    acts = ["sigmoid", "Tanh", "TANH"] * D  # spelled out, still the defaults
+    _compare("LSTM", dict(hidden_size=6, direction=direction, layout=layout, activations=acts),
+             f, 3)
+
+
+def test_lstm_fast_path_without_y():
+    """Only Y_h and Y_c wanted: h is kept in the kernel's own buffers, inputs untouched."""
+    f = _feeds(4, 2, S=6, lens=False, cell=True)
+    names = ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c"]
+    ins = [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(v.shape))
+           for n, v in zip(names, f) if v is not None]
+    node = helper.make_node("LSTM", ["X", "W", "R", "B", "", "initial_h", "initial_c"],
+                            ["", "Y_h", "Y_c"], hidden_size=6, direction="bidirectional")
+    g = helper.make_graph([node], "g", ins,
+                          [helper.make_tensor_value_info(o, TensorProto.FLOAT, None)
+                           for o in ("Y_h", "Y_c")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
+    m.ir_version = 8
+    fd = {n: v for n, v in zip(names, f) if v is not None}
+    keep = {k: v.copy() for k, v in fd.items()}
+    exp = ort.InferenceSession(m.SerializeToString(),
+                               providers=["CPUExecutionProvider"]).run(None, fd)
+    got = onnxrun.InferenceSession(m.SerializeToString()).run(None, fd)
+    for e, gv in zip(exp, got):
+        np.testing.assert_allclose(gv, e, rtol=1e-4, atol=1e-5)
+    for k, v in fd.items():
+        np.testing.assert_array_equal(v, keep[k])
