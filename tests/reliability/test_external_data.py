@@ -199,3 +199,23 @@ def test_string_tensor_external_data_is_refused(folder):
     model = make_model([helper.make_node("Identity", ["W"], ["Y"])], [], [vi("Y")], [t])
     with pytest.raises(Fail):
         onnxrun.InferenceSession(_save(folder, model), providers=["CPUExecutionProvider"])
+
+
+def test_non_utf8_location_is_refused():
+    model = _init_model(_ext("W", "XXXX"))
+    data = model.SerializeToString().replace(b"XXXX", b"\xff\xfe..")
+    with pytest.raises(onnxrun.InvalidProtobuf, match="not valid UTF-8"):
+        onnxrun.InferenceSession(data, providers=["CPUExecutionProvider"])
+
+
+def test_big_initializers_are_not_copied_by_the_checks():
+    """The loader's walk over the model skips tensor payloads (a 400 MB model checks in ms)."""
+    import time
+    from onnxrun.load.model_loader import check_nesting
+    inits = [onnx.numpy_helper.from_array(np.zeros((2_000_000,), np.float32), f"W{i}")
+             for i in range(8)]
+    model = make_model([helper.make_node("Identity", ["W0"], ["Y"])], [], [vi("Y")], inits)
+    t0 = time.perf_counter()
+    for _ in range(20):
+        check_nesting(model)
+    assert time.perf_counter() - t0 < 0.5  # copying 64 MB 20 times would take longer

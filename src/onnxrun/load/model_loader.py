@@ -103,6 +103,9 @@ def check_nesting(model: onnx.ModelProto, limit: int = MAX_NESTING) -> None:
     stack = [(model, 0, 0, "model", 1)]
     while stack:
         msg, graphs, types, where, depth = stack.pop()
+        if msg.DESCRIPTOR is _TENSOR:
+            _check_tensor_strings(msg, where)  # never touch raw_data: it may be gigabytes
+            continue
         for field, value in msg.ListFields():
             if field.type == _STRING:
                 values = value if _is_repeated(field) else (value,)
@@ -131,6 +134,20 @@ def check_nesting(model: onnx.ModelProto, limit: int = MAX_NESTING) -> None:
             children = value if _is_repeated(field) else (value,)
             for child in children:
                 stack.append((child, g, t, _describe(child, where), depth + 1))
+
+
+_TENSOR = onnx.TensorProto.DESCRIPTOR
+
+
+def _check_tensor_strings(t: onnx.TensorProto, where: str) -> None:
+    """The string fields of a TensorProto (name, doc string, external data entries)."""
+    values = [("name", t.name), ("doc_string", t.doc_string)]
+    for e in t.external_data:
+        values += [("external_data.key", e.key), ("external_data.value", e.value)]
+    for field, v in values:
+        if not isinstance(v, str):
+            raise InvalidProtobuf(f"Failed to load model: field onnx.TensorProto.{field} of "
+                                  f"{where} is not valid UTF-8 ({bytes(v)[:40]!r})")
 
 
 _FD = onnx.AttributeProto.DESCRIPTOR.fields_by_name["name"]
