@@ -219,3 +219,19 @@ def test_big_initializers_are_not_copied_by_the_checks():
     for _ in range(20):
         check_nesting(model)
     assert time.perf_counter() - t0 < 0.5  # copying 64 MB 20 times would take longer
+
+
+@pytest.mark.parametrize("elem,np_dtype", [(F, np.float32), (TensorProto.INT64, np.int64),
+                                           (TensorProto.FLOAT16, np.float16),
+                                           (TensorProto.INT4, None)])
+def test_external_data_decodes_every_dtype(folder, elem, np_dtype):
+    from onnxrun.load.tensors import TensorDecoder
+    if np_dtype is None:  # packed int4: 4 elements in 2 bytes
+        raw, expected = bytes([0x21, 0xF3]), np.array([1, 2, 3, -1])
+    else:
+        expected = np.arange(4).astype(np_dtype)
+        raw = expected.tobytes()
+    (folder / "typed.bin").write_bytes(raw)
+    out = TensorDecoder(str(folder))(_ext("W", "typed.bin", elem=elem))
+    assert out.shape == (4,)
+    np.testing.assert_array_equal(out.astype(np.int64) if np_dtype is None else out, expected)

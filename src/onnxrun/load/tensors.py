@@ -8,6 +8,7 @@ hostile ``dims`` cannot overflow into a small number.
 from __future__ import annotations
 
 import math
+import sys
 from typing import Optional
 
 import numpy as np
@@ -19,9 +20,12 @@ from ..ir.types import dtype_of
 from .external_data import read_external_bytes
 
 _SUB_BYTE_BITS = {TensorProto.UINT4: 4, TensorProto.INT4: 4, TensorProto.FLOAT4E2M1: 4}
-for _attr, _bits in (("UINT2", 2), ("INT2", 2)):
+for _attr, _bits in (("UINT2", 2), ("INT2", 2), ("FLOAT6E2M3", 6), ("FLOAT6E3M2", 6)):
     if hasattr(TensorProto, _attr):
         _SUB_BYTE_BITS[getattr(TensorProto, _attr)] = _bits
+#: Sub-byte types whose typed field (int32_data) holds one element per entry, not packed.
+_UNPACKED_TYPED = {getattr(TensorProto, a) for a in ("FLOAT6E2M3", "FLOAT6E3M2")
+                   if hasattr(TensorProto, a)}
 
 
 def expected_nbytes(elem: int, numel: int) -> int:
@@ -74,10 +78,13 @@ class TensorDecoder:
                            f"{self.max_bytes} bytes (session config entry "
                            f"'session.max_tensor_bytes')")
             raw = read_external_bytes(tensor, self.base_dir, nbytes)
+            if tensor.data_type not in _SUB_BYTE_BITS and sys.byteorder == "little":
+                # the common case, without copying the bytes again through a TensorProto
+                return np.frombuffer(raw, dtype=dtype_of(tensor.data_type)).reshape(dims)
             proto = TensorProto()
-            proto.CopyFrom(tensor)
-            del proto.external_data[:]
-            proto.data_location = TensorProto.DEFAULT
+            proto.name = tensor.name
+            proto.data_type = tensor.data_type
+            proto.dims.extend(dims)
             proto.raw_data = raw
             tensor = proto
         elif tensor.HasField("raw_data") and nbytes >= 0 and len(tensor.raw_data) != nbytes:
@@ -112,7 +119,7 @@ def _typed_expected(elem: int, numel: int) -> int:
     """Entries of the typed data field a tensor of ``numel`` elements must have: sub-byte types
     are packed one byte per entry, complex numbers take two entries."""
     bits = _SUB_BYTE_BITS.get(elem)
-    if bits:
+    if bits and elem not in _UNPACKED_TYPED:
         return (numel * bits + 7) // 8
     if elem in (TensorProto.COMPLEX64, TensorProto.COMPLEX128):
         return 2 * numel
