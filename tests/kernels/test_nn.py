@@ -68,6 +68,8 @@ CONV_CASES = [
     ((2, 5, 14, 10), (5, 1, 3, 3), dict(group=5, pads=[2, 1, 2, 2], strides=[3, 2],
                                         dilations=[2, 3])),                # dw stride phases
     ((1, 4, 9, 8), (4, 1, 3, 3), dict(group=4, auto_pad="SAME_UPPER", strides=[2, 2])),
+    ((2, 6, 8, 7), (6, 1, 3, 1), dict(group=6, pads=[1, 0, 1, 0])),         # dw, no crop
+    ((1, 3, 50, 60), (3, 1, 3, 3), dict(group=3, pads=[1, 1, 1, 1])),       # dw, large map
     ((1, 8, 10, 10), (12, 4, 3, 3), dict(group=2, pads=[0, 1, 2, 1])),     # grouped im2col
     ((2, 3, 15, 13), (5, 3, 7, 7), dict(strides=[2, 3], pads=[3, 3, 3, 3])),  # im2col
     ((1, 4, 12), (6, 4, 3), dict(auto_pad="SAME_UPPER", strides=[2])),     # 1-D
