@@ -21,7 +21,7 @@ from ..errors import Fail
 _URL_PREFIXES = ("file:", "http:", "https:", "ftp:", "s3:", "gs:", "data:")
 
 
-def read_external_bytes(tensor, base_dir: Optional[str], expected_nbytes: int) -> bytes:
+def read_external_bytes(tensor, base_dir: Optional[str], expected_nbytes: int) -> bytearray:
     """The bytes of ``tensor``'s external data, after every safety check."""
     info = {e.key: e.value for e in tensor.external_data}
     location = info.get("location", "")
@@ -79,21 +79,28 @@ def read_external_bytes(tensor, base_dir: Optional[str], expected_nbytes: int) -
         if expected_nbytes >= 0 and length != expected_nbytes:
             raise fail(f"length {length} does not match the tensor's dims and type "
                        f"({expected_nbytes} bytes expected)")
-        chunks = []
-        left = length
+        data = bytearray(length)  # one buffer, filled in place (no joined copies)
+        view = memoryview(data)
+        pos = 0
         os.lseek(fd, offset, os.SEEK_SET)
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 30))
-            if not chunk:
+        while pos < length:
+            n = os.readv(fd, [view[pos:pos + (1 << 30)]]) if hasattr(os, "readv") else \
+                _read_into(fd, view[pos:pos + (1 << 30)])
+            if not n:
                 break
-            chunks.append(chunk)
-            left -= len(chunk)
+            pos += n
+        view.release()
     finally:
         os.close(fd)
-    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    if len(data) != length:
-        raise fail(f"short read: {len(data)} of {length} bytes (the file shrank while loading)")
+    if pos != length:
+        raise fail(f"short read: {pos} of {length} bytes (the file shrank while loading)")
     return data
+
+
+def _read_into(fd: int, view: memoryview) -> int:
+    chunk = os.read(fd, len(view))
+    view[:len(chunk)] = chunk
+    return len(chunk)
 
 
 def _inside(root: str, path: str) -> bool:

@@ -85,7 +85,7 @@ class TensorDecoder:
             proto.name = tensor.name
             proto.data_type = tensor.data_type
             proto.dims.extend(dims)
-            proto.raw_data = raw
+            proto.raw_data = bytes(raw)
             tensor = proto
         elif tensor.HasField("raw_data") and nbytes >= 0 and len(tensor.raw_data) != nbytes:
             raise fail(f"raw_data has {len(tensor.raw_data)} bytes but dims {dims} of type "
