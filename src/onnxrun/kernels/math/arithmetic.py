@@ -45,6 +45,19 @@ def div(a, b):
     return np.divide(a, b)
 
 
+def _ufunc_kernel(name, ufunc):
+    """A class kernel whose instances are the NumPy ufunc itself: opset >= 7 Add/Sub/Mul have
+    no attributes, so the executor calls ``ufunc(a, b)`` directly (no wrapper frame per run)."""
+
+    def __new__(cls, info):
+        return ufunc
+
+    return type(name, (), {"__new__": __new__, "__doc__": f"{name}: numpy.{ufunc.__name__}",
+                           "__module__": __name__})
+
+
 for _op, _fn in (("Add", add), ("Sub", sub), ("Mul", mul), ("Div", div)):
     register_legacy_binary(_op, _fn)
-    kernel(_op, since=7, fresh=True)(_fn)
+for _op, _uf in (("Add", np.add), ("Sub", np.subtract), ("Mul", np.multiply)):
+    kernel(_op, since=7, fresh=True)(_ufunc_kernel(_op, _uf))
+kernel("Div", since=7, fresh=True)(div)
