@@ -81,6 +81,14 @@ def _duplicate_output():
                        helper.make_node("Relu", ["X"], ["Y"], name="r2")], [X23], [Y23])
 
 
+def _duplicate_graph_input():
+    return make_model([helper.make_node("Add", ["X", "X"], ["Y"], name="a")], [X23, X23], [Y23])
+
+
+def _output_named_like_input():
+    return make_model([helper.make_node("Relu", ["X"], ["X"], name="r")], [X23], [X23])
+
+
 def _output_not_produced():
     return make_model([helper.make_node("Relu", ["X"], ["A"], name="r")], [X23], [Y23])
 
@@ -102,6 +110,17 @@ CASES = {
     "subgraph_raw_data_size": (_subgraph_raw_mismatch, Fail, "raw_data"),
     "duplicate_output": (_duplicate_output, OnnxRuntimeError, "'Y'"),
     "output_not_produced": (_output_not_produced, OnnxRuntimeError, "'Y'"),
+    "output_named_like_input": (_output_named_like_input, OnnxRuntimeError, "X"),
+}
+
+_PARITY_XFAIL = {
+    "duplicate_graph_input": "core: ir/convert.py accepts two graph inputs with the same name "
+                             "(both get the one feed); onnxruntime refuses the model with "
+                             "Fail('Error: Duplicate definition-site for (X).')",
+    "output_named_like_input": "core: ir/convert.py raises InvalidGraph(\"value 'X' is "
+                               "produced more than once\") when a node output reuses a graph "
+                               "input's name; onnxruntime raises Fail('This is an invalid "
+                               "model. Error: Duplicate definition of name (X).')",
 }
 
 
@@ -114,11 +133,13 @@ def test_clear_error(case):
 
 
 @pytest.mark.parametrize("case", [
-    c for c in ("dangling_input", "cycle", "unknown_op", "unknown_domain",
+    pytest.param(c, marks=pytest.mark.xfail(reason=_PARITY_XFAIL[c], strict=True))
+    if c in _PARITY_XFAIL else c
+    for c in ("dangling_input", "cycle", "unknown_op", "unknown_domain",
               "unknown_domain_no_opset", "opset_too_new", "raw_data_size", "typed_data_count",
-              "constant_raw_data_size")])
+              "constant_raw_data_size", "duplicate_graph_input", "output_named_like_input")])
 def test_error_class_matches_onnxruntime(case):
-    model = CASES[case][0]()
+    model = CASES[case][0]() if case in CASES else globals()["_" + case]()
     expected = ort_error(lambda: ort_session(model))
     assert expected is not None
     with pytest.raises(OnnxRuntimeError) as info:
