@@ -14,7 +14,8 @@ ort = pytest.importorskip("onnxruntime")
 
 _NP2ONNX = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
             np.dtype(np.float16): TensorProto.FLOAT16, np.dtype(np.int64): TensorProto.INT64,
-            np.dtype(np.int32): TensorProto.INT32, np.dtype(bool): TensorProto.BOOL}
+            np.dtype(np.int32): TensorProto.INT32, np.dtype(bool): TensorProto.BOOL,
+            np.dtype(np.int8): TensorProto.INT8, np.dtype(np.uint8): TensorProto.UINT8}
 
 
 def make_model(op, inputs, consts=None, attrs=None, n_out=1, opset=22, out_types=None):
@@ -165,6 +166,30 @@ def test_pool_vs_ort(op, attrs):
     m = make_model(op, [("x", x)], attrs=attrs)
     (a,), (e,) = run_both(m, {"x": x})
     np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("attrs", [
+    dict(kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1]),
+    dict(kernel_shape=[2, 3], strides=[3, 2], pads=[1, 2, 0, 1], dilations=[2, 1]),
+    dict(kernel_shape=[3, 1], strides=[1, 2], ceil_mode=1),
+    dict(kernel_shape=[1, 1], strides=[2, 2]),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int8, np.uint8])
+def test_maxpool_2d_flat_path_dtypes(attrs, dtype):
+    """2-D pooling on the flattened padded input: strides, dilations, pads, ceil_mode,
+    integer and half types (padding must never win a max)."""
+    x = (rand(2, 3, 10, 9) * 40).astype(dtype)
+    if dtype in (np.int8, np.uint8):
+        x = np.full((2, 3, 10, 9), np.iinfo(dtype).min, dtype)
+        x[..., ::3] = (rand(2, 3, 10, 3) * 40).astype(dtype)
+    m = make_model("MaxPool", [("x", x)], attrs=attrs, opset=12)
+    (a,), (e,) = run_both(m, {"x": x})
+    assert a.dtype == e.dtype and a.shape == e.shape
+    np.testing.assert_array_equal(a, e)
+    if dtype == np.float32:
+        m = make_model("AveragePool", [("x", x)], attrs=attrs, opset=19)
+        (a,), (e,) = run_both(m, {"x": x})
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5)
 
 
 def test_maxpool_indices_vs_ort():

@@ -8,8 +8,8 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._common import (auto_pad_attr, compute_dtype, ints_attr, out_shape_and_pads, pad_spatial,
-                      spatial_params, windows)
+from ._common import (auto_pad_attr, compute_dtype, flat_taps_2d, ints_attr, out_shape_and_pads,
+                      pad_spatial, spatial_params, windows)
 
 
 class _Pool(OpKernel):
@@ -43,8 +43,12 @@ class _Pool(OpKernel):
     def reduce_taps(self, x, out_sp, pb, pe, fill, op):
         """Fold ``op`` (np.maximum / np.add) over the pooling window of x padded with ``fill``.
 
-        Both are separable over rectangular windows, so the window is reduced one spatial axis
-        at a time (k0 + k1 + ... taps instead of k0 * k1 * ...)."""
+        2-D windows run on the padded input flattened to one long 1-D array: the window is
+        reduced along rows then along columns at every position (k1 - 1 + k0 - 1 long
+        contiguous operations, free of per-row overhead), then the strided outputs are picked.
+        Other ranks reduce one spatial axis at a time over strided views."""
+        if self.nsp == 2 and x.ndim == 4:
+            return self._reduce_flat_2d(x, out_sp, pb, pe, fill, op)
         cur = pad_spatial(x, pb, pe, fill)
         lead = x.ndim - self.nsp
         for i in range(self.nsp):
@@ -63,6 +67,39 @@ class _Pool(OpKernel):
             cur = cur.copy()
         return cur
 
+
+    def _reduce_flat_2d(self, x, out_sp, pb, pe, fill, op):
+        """See :meth:`reduce_taps`: rows first (offsets j*d1), then columns (offsets i*d0*Wp)
+        over the flat padded input; garbage lands only where no output reads."""
+        N, C, H, W = x.shape
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_shape, self.strides, self.dilations
+        oh, ow = out_sp
+        Hp, Wp = H + pb[0] + pe[0], W + pb[1] + pe[1]
+        n = N * C * Hp * Wp
+        tail = (kw - 1) * dw
+        xp = np.empty(n + tail, dtype=x.dtype)
+        xp.fill(fill)
+        xp[:n].reshape(N, C, Hp, Wp)[:, :, pb[0]:pb[0] + H, pb[1]:pb[1] + W] = x
+        if kw > 1:
+            rows = np.empty(n, dtype=x.dtype)
+            op(xp[:n], xp[dw:dw + n], out=rows)
+            for j in range(2, kw):
+                op(rows, xp[j * dw:j * dw + n], out=rows)
+        else:
+            rows = xp[:n]
+        if kh > 1:
+            m = n - (kh - 1) * dh * Wp
+            out = xp if kw > 1 else np.empty(n, dtype=x.dtype)
+            acc = out[:m]
+            step = dh * Wp
+            op(rows[:m], rows[step:step + m], out=acc)
+            for i in range(2, kh):
+                op(acc, rows[i * step:i * step + m], out=acc)
+            full = out[:n]
+        else:
+            full = rows
+        sel = full.reshape(N, C, Hp, Wp)[:, :, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw]
+        return np.ascontiguousarray(sel)
 
 def _lowest(dt):
     if dt.kind == "f":
@@ -138,6 +175,19 @@ class AveragePool(_Pool):
     def __init__(self, info):
         super().__init__(info)
         self.count_include_pad = bool(info.attr("count_include_pad", 0))
+        # divisors by (input spatial shape, dtype): pure functions of the geometry, read-only
+        self._div_cache = {}
+
+    def divisor(self, in_sp, out_sp, pb, dtype):
+        """The per-output window sizes (at least 1), cached per input shape."""
+        key = (tuple(in_sp), np.dtype(dtype).str)
+        div = self._div_cache.get(key)
+        if div is None:
+            div = np.maximum(self._divisor(in_sp, out_sp, pb, dtype), 1).astype(dtype)
+            div.flags.writeable = False
+            if len(self._div_cache) < 64:
+                self._div_cache[key] = div
+        return div
 
     def _divisor(self, in_sp, out_sp, pb, dtype):
         div = None
@@ -177,8 +227,7 @@ class AveragePool(_Pool):
             Y /= cdt.type(n)
             return Y.reshape((N, C) + (1,) * (X.ndim - 2)).astype(dt, copy=False)
         Y = self.reduce_taps(x, out_sp, pb, pe, 0, np.add)
-        div = self._divisor(X.shape[2:], out_sp, pb, cdt)
-        Y /= np.maximum(div, 1)
+        Y /= self.divisor(X.shape[2:], out_sp, pb, cdt)
         return Y.astype(dt, copy=False)
 
 
