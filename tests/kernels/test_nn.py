@@ -419,3 +419,25 @@ def test_average_pool_whole_map(attrs, dtype):
     assert a.dtype == e.dtype and a.shape == e.shape
     tol = 1e-3 if dtype == np.float16 else 1e-5
     np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), rtol=tol, atol=tol)
+
+
+def test_conv_geometry_per_input_shape():
+    """One session, several input shapes: the per-shape geometry must not leak across shapes."""
+    w = rand(6, 2, 3, 3)
+    node = helper.make_node("Conv", ["x", "w"], ["y"], group=2, strides=[2, 1],
+                            auto_pad="SAME_UPPER")
+    g = helper.make_graph([node], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                         [None, 4, None, None])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(w, "w")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)], ir_version=10)
+    data = m.SerializeToString()
+    ours = onnxrun.InferenceSession(data)
+    theirs = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    for shape in [(1, 4, 9, 8), (2, 4, 5, 11), (1, 4, 9, 8), (1, 4, 3, 3)]:
+        x = rand(*shape)
+        a = ours.run(None, {"x": x})[0]
+        e = theirs.run(None, {"x": x})[0]
+        assert a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-4)

@@ -86,6 +86,9 @@ class Conv(OpKernel):
         self.dilations = ints_attr(info, "dilations")
         self.pads = ints_attr(info, "pads")
         self.prepared = None
+        # geometry (kernel, strides, dilations, output shape, pads) per (X, W) shapes: a pure
+        # function of the shapes and attributes, computed once per shape
+        self._geometry = {}
         W = info.const_inputs[1] if len(info.const_inputs) > 1 else None
         Bc = info.const_inputs[2] if len(info.const_inputs) > 2 else None
         if W is not None:
@@ -158,9 +161,18 @@ class Conv(OpKernel):
             self._check_w(W)
             prep = self._prepare(W)
         nsp = X.ndim - 2
-        ks = list(W.shape[2:])
-        strides, dil, pads = spatial_params(nsp, ks, self.strides, self.dilations, self.pads)
-        out_sp, pb, pe = out_shape_and_pads(X.shape[2:], ks, strides, dil, pads, self.auto_pad)
+        key = X.shape + W.shape
+        geo = self._geometry.get(key)
+        if geo is None:
+            ks = list(W.shape[2:])
+            strides, dil, pads = spatial_params(nsp, ks, self.strides, self.dilations,
+                                                self.pads)
+            out_sp, pb, pe = out_shape_and_pads(X.shape[2:], ks, strides, dil, pads,
+                                                self.auto_pad)
+            geo = (ks, strides, dil, out_sp, pb, pe)
+            if len(self._geometry) < 64:
+                self._geometry[key] = geo
+        ks, strides, dil, out_sp, pb, pe = geo
         out_dt = X.dtype
         cdt = compute_dtype(X.dtype)
         x = X if X.dtype == cdt else X.astype(cdt)
@@ -216,10 +228,10 @@ class Conv(OpKernel):
         nsp = x.ndim - 2
         if any(pb) or any(pe):
             x = pad_spatial(x, pb, pe)
-        if any(s != 1 for s in strides) or any(x.shape[2 + i] != out_sp[i] for i in range(nsp)):
+        if x.shape[2:] != tuple(out_sp) or any(s != 1 for s in strides):
             x = x[(slice(None), slice(None)) + tuple(
                 slice(0, out_sp[i] * strides[i], strides[i]) for i in range(nsp))]
-        L = int(np.prod(out_sp, dtype=np.int64))
+        L = math.prod(out_sp)
         xm = x.reshape(N, G, Cg, L)
         if N == 1 and G == 1:
             Y = np.matmul(wmat[0], xm[0, 0])
