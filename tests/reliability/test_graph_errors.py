@@ -402,12 +402,37 @@ def test_small_function_tree_runs():
     np.testing.assert_array_equal(out, [1.0, -2.0])  # 8 negations
 
 
-@pytest.mark.xfail(strict=True, reason="core: framework/resolver.py _check_arity drops trailing "
-                   "empty input names before comparing with schema.min_input, so Loop(M, '') "
-                   "(condition omitted, as the spec allows) is refused with 'input size 1 not in "
-                   "range [min=2, ...]' while onnxruntime runs it; suggest comparing the full "
-                   "input count (empty names included) with min_input and the count without "
-                   "trailing empties with max_input")
+_EMPTY_NAMES_REASON = (
+    "core: framework/resolver.py _check_arity drops trailing empty input/output names before "
+    "comparing with the schema, unlike onnxruntime, which counts every name: Loop(M, '') "
+    "(condition omitted, as the spec allows) is refused with 'input size 1 not in range "
+    "[min=2, ...]' while onnxruntime runs it, and Relu(X, '') passes the check then fails in "
+    "the kernel with a Python TypeError ('relu() takes 1 positional argument but 2 were "
+    "given', as Fail) where onnxruntime raises InvalidGraph ('input size 2 not in range "
+    "[min=1, max=1]'); suggest counting len(node.inputs) / len(node.outputs) as they are")
+
+EMPTY_NAMES = {
+    "relu_trailing_empty_input": ([helper.make_node("Relu", ["X", ""], ["Y"], name="r")], "input"),
+    "relu_two_trailing_empty_inputs": ([helper.make_node("Relu", ["X", "", ""], ["Y"],
+                                                         name="r")], "input"),
+    "relu_trailing_empty_output": ([helper.make_node("Relu", ["X"], ["Y", ""], name="r")],
+                                   "output"),
+}
+
+
+@pytest.mark.xfail(reason=_EMPTY_NAMES_REASON, strict=True)
+@pytest.mark.parametrize("case", sorted(EMPTY_NAMES))
+def test_arity_counts_empty_names_like_onnxruntime(case):
+    nodes, what = EMPTY_NAMES[case]
+    model = make_model(nodes, [vi("X", shape=[2, 2])], [vi("Y")])
+    x = np.ones((2, 2), np.float32)
+    expected = ort_error(lambda: ort_session(model).run(None, {"X": x}))
+    assert expected is not None and expected[0] == "InvalidGraph"
+    with pytest.raises(InvalidGraph, match=f"{what} size"):
+        session(model).run(None, {"X": x})
+
+
+@pytest.mark.xfail(reason=_EMPTY_NAMES_REASON, strict=True)
 def test_loop_with_omitted_condition_runs_like_onnxruntime():
     needs("Loop", "Identity")
     body = helper.make_graph(
