@@ -51,13 +51,11 @@ def resolve_node(node: Node, graph: Graph) -> Optional[onnx.defs.OpSchema]:
 
 
 def _check_arity(node: Node, schema) -> None:
-    """Input/output counts within the schema's range (trailing missing ones dropped)."""
+    """Input/output counts within the schema's range."""
     for what, values, lo, hi in (("input", node.inputs, schema.min_input, schema.max_input),
                                  ("output", node.outputs, schema.min_output,
                                   schema.max_output)):
-        n = len(values)
-        while n and values[n - 1] is None:
-            n -= 1
+        n = len(values)  # every name counts, empty ones too, as in onnxruntime
         if not lo <= n <= hi:
             dom = node.domain
             raise InvalidGraph(

@@ -57,9 +57,13 @@ class Converter:
             arr = sparse_to_dense(sp, self.decode)
             v = g.add_value(Value(name, types.get(name), const=arr))
             g.initializers[name] = v
+        seen_inputs = set()
         for vi in gp.input:
             if vi.name in skip_inputs:
                 continue
+            if vi.name in seen_inputs:
+                raise Fail(f"Error: Duplicate definition-site for ({vi.name}).")
+            seen_inputs.add(vi.name)
             if vi.name in g.initializers:
                 # an overridable initializer: a graph input whose initializer is its default,
                 # so no stage may treat it as a constant
@@ -75,9 +79,10 @@ class Converter:
         for i, np_ in enumerate(gp.node):
             for o in np_.output:
                 if o:
-                    if o in produced_here or o in g.initializers or any(v.name == o for v in g.inputs):
-                        raise InvalidGraph(f"value '{o}' is produced more than once (node "
-                                           f"'{np_.name}' of type {np_.op_type})")
+                    if o in produced_here or o in g.initializers or o in seen_inputs:
+                        raise Fail(f"This is an invalid model. Error: Duplicate definition of "
+                                   f"name ({o}). (value '{o}' is defined again by node "
+                                   f"'{np_.name}' of type {np_.op_type})")
                     produced_here[o] = i
                     if o not in g.values:
                         g.add_value(Value(o, types.get(o)))
