@@ -15,7 +15,6 @@ from typing import List
 import numpy as np
 
 from ..errors import Fail, OnnxRuntimeError
-from . import run_context
 from .planner import ExecutionPlan
 from .run_context import NodeEvent, RunContext
 

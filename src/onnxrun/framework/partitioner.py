@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ..ir.graph import Graph, Node, Value
-from ..kernels.registry import KernelDef
 from .memcpy import FROM_HOST, TO_HOST, memcpy_kernel_def
 
 HOST = "cpu"

@@ -7,7 +7,7 @@ Nodes are put in a topological order that keeps the model's order where it is al
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
 from typing import Callable, Dict, List, Optional
 
 import onnx
@@ -201,7 +201,6 @@ def _topological(nodes: List[Node], g: Graph) -> List[Node]:
                 deps[i].add(j)
                 users[j].append(i)
     remaining = [len(d) for d in deps]
-    import heapq
     ready = [i for i, r in enumerate(remaining) if r == 0]
     heapq.heapify(ready)
     order = []

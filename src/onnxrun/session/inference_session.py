@@ -11,14 +11,13 @@ import threading
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
-import onnx
 
 from ..errors import InvalidArgument
 from ..framework import run_context, threads
 from ..framework.executor import ParallelExecutor, run_plan
 from ..framework.session_state import SessionContext
 from ..ir.convert import Converter, model_to_ir
-from ..ir.graph import Graph, Value
+from ..ir.graph import Graph
 from ..ir.types import TensorType
 from ..load import TensorDecoder, load_model
 from ..options import ExecutionMode, RunOptions, SessionOptions
