@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import List
 
@@ -130,6 +131,7 @@ class ParallelExecutor:
         init = (lambda: set_local(blas_threads)) if blas_threads > 0 else None
         self.pool = ThreadPoolExecutor(max_workers=max(1, threads),
                                        thread_name_prefix="onnxrun-inter-op", initializer=init)
+        weakref.finalize(self, self.pool.shutdown, wait=False)  # threads end with the session
         producer = {}
         for k, step in enumerate(plan.steps):
             for s in step.out_slots:
