@@ -113,15 +113,6 @@ CASES = {
     "output_named_like_input": (_output_named_like_input, OnnxRuntimeError, "X"),
 }
 
-_PARITY_XFAIL = {
-    "duplicate_graph_input": "core: ir/convert.py accepts two graph inputs with the same name "
-                             "(both get the one feed); onnxruntime refuses the model with "
-                             "Fail('Error: Duplicate definition-site for (X).')",
-    "output_named_like_input": "core: ir/convert.py raises InvalidGraph(\"value 'X' is "
-                               "produced more than once\") when a node output reuses a graph "
-                               "input's name; onnxruntime raises Fail('This is an invalid "
-                               "model. Error: Duplicate definition of name (X).')",
-}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -133,9 +124,7 @@ def test_clear_error(case):
 
 
 @pytest.mark.parametrize("case", [
-    pytest.param(c, marks=pytest.mark.xfail(reason=_PARITY_XFAIL[c], strict=True))
-    if c in _PARITY_XFAIL else c
-    for c in ("dangling_input", "cycle", "unknown_op", "unknown_domain",
+    c for c in ("dangling_input", "cycle", "unknown_op", "unknown_domain",
               "unknown_domain_no_opset", "opset_too_new", "raw_data_size", "typed_data_count",
               "constant_raw_data_size", "duplicate_graph_input", "output_named_like_input")])
 def test_error_class_matches_onnxruntime(case):
@@ -402,15 +391,6 @@ def test_small_function_tree_runs():
     np.testing.assert_array_equal(out, [1.0, -2.0])  # 8 negations
 
 
-_EMPTY_NAMES_REASON = (
-    "core: framework/resolver.py _check_arity drops trailing empty input/output names before "
-    "comparing with the schema, unlike onnxruntime, which counts every name: Loop(M, '') "
-    "(condition omitted, as the spec allows) is refused with 'input size 1 not in range "
-    "[min=2, ...]' while onnxruntime runs it, and Relu(X, '') passes the check then fails in "
-    "the kernel with a Python TypeError ('relu() takes 1 positional argument but 2 were "
-    "given', as Fail) where onnxruntime raises InvalidGraph ('input size 2 not in range "
-    "[min=1, max=1]'); suggest counting len(node.inputs) / len(node.outputs) as they are")
-
 EMPTY_NAMES = {
     "relu_trailing_empty_input": ([helper.make_node("Relu", ["X", ""], ["Y"], name="r")], "input"),
     "relu_two_trailing_empty_inputs": ([helper.make_node("Relu", ["X", "", ""], ["Y"],
@@ -420,7 +400,6 @@ EMPTY_NAMES = {
 }
 
 
-@pytest.mark.xfail(reason=_EMPTY_NAMES_REASON, strict=True)
 @pytest.mark.parametrize("case", sorted(EMPTY_NAMES))
 def test_arity_counts_empty_names_like_onnxruntime(case):
     nodes, what = EMPTY_NAMES[case]
@@ -432,7 +411,6 @@ def test_arity_counts_empty_names_like_onnxruntime(case):
         session(model).run(None, {"X": x})
 
 
-@pytest.mark.xfail(reason=_EMPTY_NAMES_REASON, strict=True)
 def test_loop_with_omitted_condition_runs_like_onnxruntime():
     needs("Loop", "Identity")
     body = helper.make_graph(
