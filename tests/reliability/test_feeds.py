@@ -132,3 +132,20 @@ _SEQ_REASON = ("core: session/feeds.py FeedSpec.convert turns every element of a
 def test_sequence_feed_elements_are_type_checked(seq_session, elem):
     with pytest.raises(OnnxRuntimeError):
         seq_session.run(None, {"S": [elem]})
+
+
+@pytest.mark.xfail(strict=True, reason="core: session/feeds.py FeedSpec._tensor converts "
+                   "non-array feeds with np.asarray(value, dtype) catching only TypeError/"
+                   "ValueError, so an int64 input fed 2**70 or 1e30 escapes as a raw "
+                   "OverflowError (onnxruntime raises RuntimeError 'Unable to handle object of "
+                   "type'); suggest catching OverflowError too -> InvalidArgument(\"Input 'I': "
+                   "cannot convert int to tensor(int64): ...\")")
+@pytest.mark.parametrize("value", [2 ** 70, [1, 2 ** 70], -2 ** 70, 1e30],
+                         ids=["2**70", "list", "-2**70", "1e30"])
+def test_out_of_range_python_numbers_are_a_clear_error(value):
+    needs("Neg")
+    from ._util import I64
+    model = make_model([helper.make_node("Neg", ["I"], ["Y"], name="neg")], [vi("I", I64, None)],
+                       [vi("Y", I64)])
+    with pytest.raises(OnnxRuntimeError):
+        session(model).run(None, {"I": value})

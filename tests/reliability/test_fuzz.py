@@ -246,3 +246,57 @@ def _ort_agrees(feeds, outputs, cls) -> bool:
     except Exception as exc:  # noqa: BLE001
         return type(exc) is cls
     return False
+
+
+def _typed_inputs_model():
+    """Inputs of several kinds (string, bool, int64, a sequence, a fixed shape) for feed fuzzing."""
+    nodes = [helper.make_node("StringNormalizer", ["S"], ["S2"], name="norm",
+                              case_change_action="UPPER"),
+             helper.make_node("Not", ["B"], ["B2"], name="not"),
+             helper.make_node("Neg", ["I"], ["I2"], name="neg"),
+             helper.make_node("SequenceLength", ["Q"], ["L"], name="len")]
+    inputs = [helper.make_tensor_value_info("S", TensorProto.STRING, ["N"]),
+              helper.make_tensor_value_info("B", TensorProto.BOOL, [2, 2]),
+              helper.make_tensor_value_info("I", TensorProto.INT64, None),
+              helper.make_tensor_sequence_value_info("Q", TensorProto.FLOAT, None)]
+    outputs = [helper.make_empty_tensor_value_info(n) for n in ("S2", "B2", "I2", "L")]
+    m = helper.make_model(helper.make_graph(nodes, "typed", inputs, outputs),
+                          opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 10
+    return m
+
+
+typed_value = st.one_of(
+    feed_value,
+    st.sampled_from([["a", "b"], [b"x"], np.array(["x", "y"]), np.array([b"q"]),
+                     np.array(["s"], dtype=object), [np.ones(2, np.float32)], [], [None],
+                     np.zeros((2, 2), bool), np.array([[True, False]]), 7, -1, 2 ** 70,
+                     np.array([2 ** 62]), "\udcff"]),
+)
+
+
+@pytest.fixture(scope="module")
+def typed_session():
+    needs("StringNormalizer", "Not", "Neg", "SequenceLength")
+    return onnxrun.InferenceSession(_typed_inputs_model().SerializeToString(), fc.options(),
+                                    providers=["CPUExecutionProvider"])
+
+
+GOOD = {"S": np.array(["a", "b"], dtype=object), "B": np.zeros((2, 2), bool),
+        "I": np.arange(3, dtype=np.int64), "Q": [np.ones(2, np.float32)]}
+
+
+@fuzz(300)
+@given(st.dictionaries(st.sampled_from(["S", "B", "I", "Q", "Z"]), typed_value, max_size=2),
+       st.lists(st.sampled_from(["S", "B", "I", "Q"]), max_size=1))
+def test_random_feeds_of_several_kinds(typed_session, changed, dropped):
+    rng = np.random.default_rng(0)
+    feeds = dict(GOOD)
+    feeds.update({k: _make(v, rng) for k, v in changed.items()})
+    for k in dropped:
+        feeds.pop(k, None)
+    try:
+        typed_session.run(None, feeds)
+    except Exception as exc:  # noqa: BLE001
+        if not fc.allowed(exc):
+            _fail(feeds, exc)
