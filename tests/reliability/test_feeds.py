@@ -149,3 +149,21 @@ def test_out_of_range_python_numbers_are_a_clear_error(value):
                        [vi("Y", I64)])
     with pytest.raises(OnnxRuntimeError):
         session(model).run(None, {"I": value})
+
+
+@pytest.mark.xfail(strict=True, reason="core: session/feeds.py FeedSpec._tensor converts a NumPy "
+                   "complex scalar (not an ndarray) with np.asarray(value, float32): NumPy's "
+                   "ComplexWarning leaks and the imaginary part is silently dropped; onnxruntime "
+                   "refuses it ('Unable to handle object of type numpy.complex64'). Suggest "
+                   "refusing a conversion that changes the value's kind (complex -> real, "
+                   "float -> int) with the 'Unexpected input data type' InvalidArgument, under "
+                   "warnings.catch_warnings")
+def test_complex_scalar_fed_to_float_input_is_refused_without_warning(recwarn):
+    import warnings
+    needs("Neg")
+    warnings.simplefilter("always")
+    model = make_model([helper.make_node("Neg", ["X"], ["Y"], name="neg")], [vi("X")], [vi("Y")])
+    sess = session(model)
+    with pytest.raises(OnnxRuntimeError):
+        sess.run(None, {"X": np.complex64(1 + 2j)})
+    assert not [str(w.message) for w in recwarn.list]
