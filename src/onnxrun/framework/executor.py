@@ -137,6 +137,16 @@ class ParallelExecutor:
             for s in step.out_slots:
                 if s != plan.trash_slot:
                     producer[s] = k
+        # how many steps read each slot; a slot is freed when the last of them has run
+        pinned = set(plan.output_slots) | {i for i, v in enumerate(plan.template)
+                                          if v is not None}
+        self.readers = {}
+        for step in plan.steps:
+            for slot in set(step.in_slots):
+                if slot not in pinned and slot != plan.trash_slot:
+                    self.readers[slot] = self.readers.get(slot, 0) + 1
+        self.reads = [tuple(sl for sl in set(st.in_slots) if sl in self.readers)
+                      for st in plan.steps]
         self.deps = []
         self.users: List[List[int]] = [[] for _ in plan.steps]
         for k, step in enumerate(plan.steps):
@@ -153,6 +163,7 @@ class ParallelExecutor:
         for s, v in zip(plan.outer_slots, outer):
             values[s] = v
         remaining = list(self.deps)
+        readers = dict(self.readers)
         lock = threading.Lock()
         done = threading.Event()
         state = {"left": len(plan.steps), "error": None}
@@ -165,10 +176,16 @@ class ParallelExecutor:
             self.pool.submit(cv.run, work, k)
 
         def work(k):
+            # run k, then keep going inline with one newly ready successor; only extra
+            # branches go to the pool, so chains cost no thread hand-offs
+            while k is not None:
+                k = run_one(k)
+
+        def run_one(k):
             step = plan.steps[k]
             try:
                 if state["error"] is not None:
-                    return
+                    return None
                 ctx.check_terminate()
                 args = [values[i] for i in step.in_slots]
                 t0 = time.perf_counter()
@@ -188,9 +205,13 @@ class ParallelExecutor:
                     if state["error"] is None:
                         state["error"] = node_error(step.node, exc)
                 done.set()
-                return
+                return None
             ready = []
             with lock:
+                for slot in self.reads[k]:
+                    readers[slot] -= 1
+                    if readers[slot] == 0:
+                        values[slot] = None
                 for u in self.users[k]:
                     remaining[u] -= 1
                     if remaining[u] == 0:
@@ -198,8 +219,9 @@ class ParallelExecutor:
                 state["left"] -= 1
                 if state["left"] == 0:
                     done.set()
-            for u in ready:
+            for u in ready[1:]:
                 submit(u)
+            return ready[0] if ready else None
 
         initial = [k for k, d in enumerate(remaining) if d == 0]  # before any worker runs
         for k in initial:
