@@ -101,8 +101,19 @@ class SessionOptions:
 
     @property
     def max_tensor_bytes(self) -> int:
+        """The byte cap for data-dependent allocations (config key session.max_tensor_bytes)."""
         raw = self._config.get(MAX_TENSOR_BYTES_KEY)
-        return int(raw) if raw else DEFAULT_MAX_TENSOR_BYTES
+        if not raw:
+            return DEFAULT_MAX_TENSOR_BYTES
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            value = -1
+        if value < 0:
+            from .errors import InvalidArgument
+            raise InvalidArgument(f"{MAX_TENSOR_BYTES_KEY} must be a non-negative integer number "
+                                  f"of bytes, got '{raw}'")
+        return value
 
 
 class RunOptions:

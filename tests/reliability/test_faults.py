@@ -390,12 +390,6 @@ print(json.dumps({"graphs": sorted(set(map(tuple, res))), "names": names}))
 """
 
 
-@pytest.mark.xfail(strict=True, reason="core: optimizer/__init__.py transformers() fills the "
-                   "module-level _TRANSFORMERS list on first use without a lock: sessions created "
-                   "concurrently in a fresh process see a partial list (some get an unoptimized "
-                   "graph) and the list ends up with every transformer twice (each applied twice "
-                   "from then on); suggest building the list in a local and publishing it under "
-                   "a threading.Lock")
 def test_concurrent_first_sessions_get_the_same_optimized_graph():
     import json
     import os

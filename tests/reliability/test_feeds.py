@@ -118,15 +118,6 @@ def test_sequence_feed_that_is_not_a_list(seq_session):
         seq_session.run(None, {"S": np.ones(2, np.float32)})
 
 
-_SEQ_REASON = ("core: session/feeds.py FeedSpec.convert turns every element of a sequence feed "
-               "into np.asarray(v) without checking it against the declared element type, so "
-               "int64 arrays, nested lists (float64), strings ('<U3') and None reach kernels "
-               "declared for seq(tensor(float)); onnxruntime refuses them. Suggest converting "
-               "each element like a tensor feed (refuse non-arrays, same 'Unexpected input data "
-               "type' InvalidArgument for a wrong dtype)")
-
-
-@pytest.mark.xfail(reason=_SEQ_REASON, strict=True)
 @pytest.mark.parametrize("elem", [np.ones(2, np.int64), [1.0, 2.0], "abc", None],
                          ids=["int64", "nested_list", "str", "none"])
 def test_sequence_feed_elements_are_type_checked(seq_session, elem):
@@ -134,12 +125,6 @@ def test_sequence_feed_elements_are_type_checked(seq_session, elem):
         seq_session.run(None, {"S": [elem]})
 
 
-@pytest.mark.xfail(strict=True, reason="core: session/feeds.py FeedSpec._tensor converts "
-                   "non-array feeds with np.asarray(value, dtype) catching only TypeError/"
-                   "ValueError, so an int64 input fed 2**70 or 1e30 escapes as a raw "
-                   "OverflowError (onnxruntime raises RuntimeError 'Unable to handle object of "
-                   "type'); suggest catching OverflowError too -> InvalidArgument(\"Input 'I': "
-                   "cannot convert int to tensor(int64): ...\")")
 @pytest.mark.parametrize("value", [2 ** 70, [1, 2 ** 70], -2 ** 70, 1e30],
                          ids=["2**70", "list", "-2**70", "1e30"])
 def test_out_of_range_python_numbers_are_a_clear_error(value):
@@ -151,13 +136,6 @@ def test_out_of_range_python_numbers_are_a_clear_error(value):
         session(model).run(None, {"I": value})
 
 
-@pytest.mark.xfail(strict=True, reason="core: session/feeds.py FeedSpec._tensor converts a NumPy "
-                   "complex scalar (not an ndarray) with np.asarray(value, float32): NumPy's "
-                   "ComplexWarning leaks and the imaginary part is silently dropped; onnxruntime "
-                   "refuses it ('Unable to handle object of type numpy.complex64'). Suggest "
-                   "refusing a conversion that changes the value's kind (complex -> real, "
-                   "float -> int) with the 'Unexpected input data type' InvalidArgument, under "
-                   "warnings.catch_warnings")
 def test_complex_scalar_fed_to_float_input_is_refused_without_warning(recwarn):
     import warnings
     needs("Neg")

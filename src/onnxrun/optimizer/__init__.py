@@ -10,22 +10,30 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from typing import List
 
 from ..ir.graph import Graph
 
 _TRANSFORMERS: List = []
+_LOCK = threading.Lock()
 
 
 def transformers() -> List:
-    if not _TRANSFORMERS:
-        for mod in pkgutil.iter_modules(__path__):
-            if mod.name.startswith("_"):
-                continue
-            m = importlib.import_module(f"{__name__}.{mod.name}")
-            if hasattr(m, "apply") and hasattr(m, "LEVEL"):
-                _TRANSFORMERS.append(m)
-        _TRANSFORMERS.sort(key=lambda m: (m.LEVEL, getattr(m, "ORDER", 50), m.NAME))
+    """Every transformer module, in (level, order, name) order; found once per process."""
+    if _TRANSFORMERS:
+        return _TRANSFORMERS
+    with _LOCK:  # sessions may be created concurrently: publish the list whole, once
+        if not _TRANSFORMERS:
+            found = []
+            for mod in pkgutil.iter_modules(__path__):
+                if mod.name.startswith("_"):
+                    continue
+                m = importlib.import_module(f"{__name__}.{mod.name}")
+                if hasattr(m, "apply") and hasattr(m, "LEVEL"):
+                    found.append(m)
+            found.sort(key=lambda m: (m.LEVEL, getattr(m, "ORDER", 50), m.NAME))
+            _TRANSFORMERS.extend(found)
     return _TRANSFORMERS
 
 

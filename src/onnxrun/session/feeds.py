@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, List, Optional
 
 import numpy as np
@@ -45,7 +46,15 @@ class FeedSpec:
             if not isinstance(value, (list, tuple)):
                 raise InvalidArgument(f"Input '{self.name}' expects a sequence "
                                       f"({self.type_string}), got {type(value).__name__}")
-            return [np.asarray(v) for v in value]
+            element = FeedSpec(f"{self.name}[]", t.elem)
+            out = []
+            for v in value:
+                if not isinstance(v, np.ndarray):
+                    raise InvalidArgument(f"Input '{self.name}': sequence elements must be "
+                                          f"numpy arrays ({self.type_string}), got "
+                                          f"{type(v).__name__}")
+                out.append(element.convert(v) if t.elem is not None else v)
+            return out
         if isinstance(t, MapType):
             if not isinstance(value, dict):
                 raise InvalidArgument(f"Input '{self.name}' expects a map ({self.type_string}), "
@@ -55,10 +64,18 @@ class FeedSpec:
 
     def _tensor(self, value):
         if not isinstance(value, np.ndarray):
+            natural = np.asarray(value) if not isinstance(value, (list, tuple)) else None
+            if natural is not None and natural.dtype.kind in "cfiub" and self.dtype is not None \
+                    and self.dtype.kind in "fiub" and _kind_narrows(natural.dtype, self.dtype):
+                raise InvalidArgument(
+                    f"Unexpected input data type. Actual: ({_tensor_type_string(natural)}) , "
+                    f"expected: ({self.type_string})")
             if self.dtype is not None:
                 try:
-                    value = np.asarray(value, dtype=self.dtype)
-                except (TypeError, ValueError) as exc:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("error")  # lossy conversions are refused
+                        value = np.asarray(value, dtype=self.dtype)
+                except (TypeError, ValueError, OverflowError, Warning) as exc:
                     raise InvalidArgument(f"Input '{self.name}': cannot convert "
                                           f"{type(value).__name__} to {self.type_string}: "
                                           f"{exc}") from None
@@ -83,6 +100,13 @@ class FeedSpec:
                                       f"following indices\n{lines} Please fix either the "
                                       "inputs/outputs or the model.")
         return value
+
+
+def _kind_narrows(src: np.dtype, dst: np.dtype) -> bool:
+    """A scalar of ``src`` would lose its kind in ``dst`` (complex -> real, float -> int)."""
+    order = "biufc"
+    return order.index(src.kind) > order.index(dst.kind) and not (src.kind == "u" and
+                                                                  dst.kind == "i")
 
 
 def _tensor_type_string(arr: np.ndarray) -> str:
