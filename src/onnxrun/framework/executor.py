@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 import weakref
@@ -171,7 +172,6 @@ class ParallelExecutor:
             return finish_outputs(plan, values)
 
         def submit(k):
-            import contextvars
             cv = contextvars.copy_context()
             self.pool.submit(cv.run, work, k)
 

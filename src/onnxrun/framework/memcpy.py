@@ -19,4 +19,4 @@ class _Memcpy:
 
 def memcpy_kernel_def(op_type: str, provider: str) -> KernelDef:
     return KernelDef(domain="", op_type=op_type, since=1, until=None, provider=provider,
-                     factory=_Memcpy, fresh=True, source=__name__)
+                     factory=_Memcpy, fresh=True, source=__name__, single_output=True)

@@ -41,9 +41,7 @@ class SessionContext:
 
     # ---- kernels ---------------------------------------------------------------------------
     def info_for(self, node: Node, graph: Graph, provider=None) -> OpKernelInfo:
-        info = OpKernelInfo(node, graph, self, provider)
-        info.max_tensor_bytes = self.max_tensor_bytes
-        return info
+        return OpKernelInfo(node, graph, self, provider)
 
     def create_kernel(self, node: Node, graph: Graph):
         provider = self.providers_by_name.get(node.provider)
@@ -152,7 +150,7 @@ class SubgraphRunner:
 
 
 def _returns_tuple(node: Node, graph: Graph) -> Optional[bool]:
-    if node.kernel_def is not None and node.kernel_def.source.startswith("onnxrun.framework"):
+    if node.kernel_def is not None and node.kernel_def.single_output:
         return False
     schema = get_schema(node.op_type, graph.opsets.get(node.domain, 1), node.domain)
     if schema is None:

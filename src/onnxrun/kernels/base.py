@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from ..errors import InvalidArgument
+from ..options import DEFAULT_MAX_TENSOR_BYTES
 
 
 class OpKernelInfo:
@@ -45,6 +46,8 @@ class OpKernelInfo:
         self.const_inputs: List[Optional[np.ndarray]] = [
             v.const if v is not None else None for v in node.inputs]
         self.implicit_inputs: List[str] = [v.name for v in node.implicit_inputs]
+        #: byte cap for data-dependent allocations (session.max_tensor_bytes)
+        self.max_tensor_bytes: int = getattr(session, "max_tensor_bytes", DEFAULT_MAX_TENSOR_BYTES)
 
     def attr(self, name: str, default: Any = None) -> Any:
         return self.attrs.get(name, default)

@@ -42,6 +42,7 @@ class KernelDef:
     fresh: bool = False  # outputs are always new buffers (never views of inputs/weights)
     may_alias: Dict[int, int] = field(default_factory=dict)
     source: str = ""
+    single_output: bool = False  # for ops without a schema (copy nodes): returns one value
 
     def covers(self, version: int) -> bool:
         return self.since <= version and (self.until is None or version <= self.until)
