@@ -170,7 +170,9 @@ class Forest:
         if D < 4:
             return None
         S = T * ((1 << D) - 1)
-        feat = np.empty(S, dtype=np.intp)
+        fdt = (np.uint8 if self.max_feature < 256 else
+               np.uint16 if self.max_feature < 65536 else np.intp)
+        feat = np.empty(S, dtype=fdt)
         thr = np.empty(S, dtype=self.thr_dtype)
         mvtt = np.empty(S, dtype=bool) if self.any_mvtt else None
         levels = []
@@ -178,7 +180,7 @@ class Forest:
         off = 0
         for level in range(D):
             w = len(cur)
-            np.take(self.feat, cur, out=feat[off:off + w])
+            feat[off:off + w] = self.feat.take(cur)
             np.take(self.thr, cur, out=thr[off:off + w])
             if mvtt is not None:
                 np.take(self.mvtt, cur, out=mvtt[off:off + w])
@@ -216,16 +218,18 @@ class Forest:
             return out
         rows_per_chunk = max(1, _CHUNK_PAIRS // T)
         for r0 in range(0, N, rows_per_chunk):
-            out[r0:r0 + rows_per_chunk] = self._chunk_leaves(Xc[r0:r0 + rows_per_chunk])
+            out[r0:r0 + rows_per_chunk] = self._chunk_leaves(Xc[r0:r0 + rows_per_chunk]).T
         return out
 
     def _chunk_leaves(self, xc: np.ndarray) -> np.ndarray:
+        """Leaves reached by the rows of ``xc``: [T, n], tree-major (the pairs of one tree are
+        adjacent, so that each step reads one tree's nodes at a time)."""
         F = xc.shape[1]
         if self.heap is not None:
             idx = self._walk_heap(xc, F)
             levels = self.depth - self.heap["depth"]
         else:
-            idx = np.broadcast_to(self.roots, (xc.shape[0], self.n_trees)).copy()
+            idx = np.repeat(self.roots, xc.shape[0]).reshape(self.n_trees, xc.shape[0])
             levels = self.depth
         return self._walk(xc, F, idx, levels) if levels > 0 else idx
 
@@ -235,16 +239,16 @@ class Forest:
         T = self.n_trees
         compare = _COMPARE[self.single_mode]
         xflat = Xc.ravel()
-        rowoff = np.repeat(np.arange(0, n * F, F, dtype=np.intp), T).reshape(n, T)
-        s = np.empty((n, T), dtype=np.intp)
-        s[...] = np.arange(T, dtype=np.intp)  # slot t * 2^0 + 0 of level 0
-        tmp = np.empty((n, T), dtype=np.intp)
-        v = np.empty((n, T), dtype=Xc.dtype)
-        t = np.empty((n, T), dtype=Xc.dtype)
-        c = np.empty((n, T), dtype=bool)
+        rowoff = np.arange(0, n * F, F, dtype=np.intp)
+        s = np.repeat(np.arange(T, dtype=np.intp), n).reshape(T, n)  # slot t of level 0
+        tmp = np.empty((T, n), dtype=np.intp)
+        fbuf = np.empty((T, n), dtype=hp["levels"][0][0].dtype)
+        v = np.empty((T, n), dtype=Xc.dtype)
+        t = np.empty((T, n), dtype=Xc.dtype)
+        c = np.empty((T, n), dtype=bool)
         for feat, thr, mvtt in hp["levels"]:
-            np.take(feat, s, out=tmp)
-            tmp += rowoff
+            np.take(feat, s, out=fbuf)
+            np.add(fbuf, rowoff, out=tmp)
             np.take(xflat, tmp, out=v)
             if thr.dtype == v.dtype:
                 np.take(thr, s, out=t)
@@ -258,15 +262,15 @@ class Forest:
         return hp["node"].take(s)
 
     def _walk(self, Xc: np.ndarray, F: int, idx: np.ndarray, levels: int) -> np.ndarray:
-        """Advance the (row, tree) pairs of ``idx`` [n, T] by up to ``levels`` steps through the
+        """Advance the (tree, row) pairs of ``idx`` [T, n] by up to ``levels`` steps through the
         node arrays. Every few steps, once enough pairs sit on leaves, the pairs still moving
         are compacted so that deep, unbalanced trees cost what their actual paths cost."""
-        n, T = idx.shape
+        T, n = idx.shape
         L = self.n_leaves
         out = idx.reshape(-1).copy()
         cur = out.copy()
         pos = None  # positions in ``out`` of the pairs in ``cur`` (None: all, in order)
-        rowoff = np.repeat(np.arange(0, n * F, F, dtype=np.intp), T)
+        rowoff = np.tile(np.arange(0, n * F, F, dtype=np.intp), T)
         xflat = Xc.ravel()
         thr = self.thr.astype(Xc.dtype, copy=False)
         feat, child2, mode = self.feat, self.child2, self.single_mode
@@ -304,7 +308,7 @@ class Forest:
             out = cur
         else:
             out[pos] = cur
-        return out.reshape(n, T)
+        return out.reshape(T, n)
 
     def _mixed_compare(self, idx: np.ndarray, v: np.ndarray, t: np.ndarray) -> np.ndarray:
         m = self.modes.take(idx)
@@ -345,7 +349,7 @@ class Forest:
         for r0 in range(0, N, rows_per_chunk):
             r1 = min(N, r0 + rows_per_chunk)
             # [T, n]: reducing over axis 0 adds tree after tree
-            lvT = self._chunk_leaves(Xc[r0:r1]).T
+            lvT = self._chunk_leaves(Xc[r0:r1])
             if how in ("SUM", "AVERAGE"):
                 if C == 1:
                     scores[r0:r1, 0] = table[:, 0].take(lvT).sum(axis=0)

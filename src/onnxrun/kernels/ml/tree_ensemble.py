@@ -55,10 +55,12 @@ class TreeEnsembleRegressor(OpKernel):
         self.agg = _aggregate_name(info.attr("aggregate_function", "SUM"))
         values = floats_attr(info, "nodes_values", "nodes_values_as_tensor")
         weights = floats_attr(info, "target_weights", "target_weights_as_tensor")
-        ids = info.attr("target_ids", [])
+        ids = info.attr("target_ids")
         n_targets = info.attr("n_targets")
         if n_targets is None:
-            n_targets = (max(ids) + 1) if len(ids) else 1
+            # the attribute may be a list or an array (a list's max is the faster)
+            n_targets = int(max(ids) if isinstance(ids, list) else np.max(ids)) + 1 \
+                if ids is not None and len(ids) else 1
         self.n_targets = int(n_targets)
         base = floats_attr(info, "base_values", "base_values_as_tensor")
         self.base = None if base is None or len(base) == 0 else base
