@@ -394,6 +394,14 @@ def _array(value, dtype) -> np.ndarray:
     return np.asarray(value, dtype=dtype).ravel()
 
 
+def _flags(value, n: int) -> np.ndarray:
+    """An optional 0/1 INTS attribute as a bool array (all False when absent, empty or, for a
+    list, without a nonzero entry: ``any`` is faster than converting it)."""
+    if value is None or len(value) == 0 or (isinstance(value, list) and not any(value)):
+        return np.zeros(n if value is None or len(value) == 0 else len(value), dtype=bool)
+    return _array(value, np.int64) != 0
+
+
 def _mode_codes(modes_s, M: int) -> np.ndarray:
     if isinstance(modes_s, np.ndarray) and modes_s.dtype.kind in "iu":
         return modes_s.astype(np.uint8)
@@ -505,8 +513,7 @@ def build_legacy(info, prefix: str, n_targets: int, values, weights,
     tv, fv = info.attr("nodes_truenodeids"), info.attr("nodes_falsenodeids")
     tnode = np.zeros(M, dtype=np.int64) if tv is None else _array(tv, np.int64)
     fnode = np.zeros(M, dtype=np.int64) if fv is None else _array(fv, np.int64)
-    mv = info.attr("nodes_missing_value_tracks_true")
-    mvtt = np.zeros(M, dtype=bool) if mv is None or len(mv) == 0 else _array(mv, np.int64) != 0
+    mvtt = _flags(info.attr("nodes_missing_value_tracks_true"), M)
     if values is None:
         values = np.zeros(M, dtype=np.float32)
     for name, arr in (("nodes_nodeids", nodeids), ("nodes_featureids", featureids),
@@ -576,8 +583,7 @@ def build_v5(info, minmax: bool = False) -> Forest:
     fids = _array(_req(info, "nodes_falsenodeids"), np.int64)
     tleaf = _array(_req(info, "nodes_trueleafs"), np.int64) != 0
     fleaf = _array(_req(info, "nodes_falseleafs"), np.int64) != 0
-    mv = info.attr("nodes_missing_value_tracks_true")
-    mvtt = np.zeros(K, dtype=bool) if mv is None or len(mv) == 0 else _array(mv, np.int64) != 0
+    mvtt = _flags(info.attr("nodes_missing_value_tracks_true"), K)
     for name, arr in (("nodes_splits", splits), ("nodes_modes", modes_in),
                       ("nodes_truenodeids", tids), ("nodes_falsenodeids", fids),
                       ("nodes_trueleafs", tleaf), ("nodes_falseleafs", fleaf),
