@@ -43,6 +43,10 @@ class KernelDef:
     may_alias: Dict[int, int] = field(default_factory=dict)
     source: str = ""
     single_output: bool = False  # for ops without a schema (copy nodes): returns one value
+    #: for float32/float64 inputs the kernel's result is ``float_out(*inputs, out=...)``, and
+    #: ``float_out(*inputs, out=arr)`` writes it into ``arr`` (a ufunc or a function of that
+    #: form): lets the elementwise-chain fusion run the op in place. None: not declared.
+    float_out: Optional[Callable] = None
 
     def covers(self, version: int) -> bool:
         return self.since <= version and (self.until is None or version <= self.until)
@@ -89,11 +93,13 @@ REGISTRY = KernelRegistry()
 
 def kernel(op_type: str, since: int = 1, until: Optional[int] = None, domain: str = "",
            provider: str = CPU, supports: Optional[Callable] = None, fresh: bool = False,
-           may_alias: Optional[Dict[int, int]] = None, registry: Optional[KernelRegistry] = None):
+           may_alias: Optional[Dict[int, int]] = None, registry: Optional[KernelRegistry] = None,
+           float_out: Optional[Callable] = None):
     """Register the decorated function or OpKernel class for ``op_type`` versions since..until.
 
     ``fresh=True`` promises every output is a newly allocated array (lets the planner reuse it
     in place). ``may_alias={out: in}`` declares outputs that may be views of an input.
+    ``float_out`` declares an elementwise float kernel's in-place form (see KernelDef).
     """
 
     def deco(obj):
@@ -101,7 +107,7 @@ def kernel(op_type: str, since: int = 1, until: Optional[int] = None, domain: st
         kdef = KernelDef(domain="" if domain == "ai.onnx" else domain, op_type=op_type,
                          since=since, until=until, provider=provider, factory=factory,
                          supports=supports, fresh=fresh, may_alias=dict(may_alias or {}),
-                         source=f"{obj.__module__}.{obj.__qualname__}")
+                         source=f"{obj.__module__}.{obj.__qualname__}", float_out=float_out)
         (registry or REGISTRY).register(kdef)
         return obj
 

@@ -55,3 +55,15 @@ def replace_chain(graph: Graph, first: Node, chain: list, new: Node) -> None:
 def const_value(graph: Graph, name: str, array: np.ndarray) -> Value:
     v = graph.add_value(Value(graph.unique_name(name), const=array))
     return v
+
+
+def claimed_by_cpu(ctx, graph: Graph, node: Node) -> bool:
+    """Whether the partitioner will give ``node`` to the CPU provider, i.e. no provider ahead
+    of it claims the node. Fusions into CPU-only com.onnxrun kernels take only such nodes, so
+    they never steal work from a device provider."""
+    for p in getattr(ctx, "providers", ()):
+        if p.name == "CPUExecutionProvider":
+            return True
+        if p.get_capability(node, lambda n: ctx.info_for(n, graph)) is not None:
+            return False
+    return True

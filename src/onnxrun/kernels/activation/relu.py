@@ -11,7 +11,12 @@ from ..math._common import is_float
 from ._common import as_compute, back
 
 
-@kernel("Relu", since=1, fresh=True)
+def relu_out(x, out=None):
+    """max(x, 0) for float32/float64 ``x``, into ``out`` (the in-place form of Relu)."""
+    return np.maximum(x, 0, out=out)
+
+
+@kernel("Relu", since=1, fresh=True, float_out=relu_out)
 def relu(x):
     """max(x, 0) (float types, and signed ints since opset 14)."""
     if x.dtype.kind in "fiu":

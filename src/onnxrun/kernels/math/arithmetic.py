@@ -59,5 +59,5 @@ def _ufunc_kernel(name, ufunc):
 for _op, _fn in (("Add", add), ("Sub", sub), ("Mul", mul), ("Div", div)):
     register_legacy_binary(_op, _fn)
 for _op, _uf in (("Add", np.add), ("Sub", np.subtract), ("Mul", np.multiply)):
-    kernel(_op, since=7, fresh=True)(_ufunc_kernel(_op, _uf))
-kernel("Div", since=7, fresh=True)(div)
+    kernel(_op, since=7, fresh=True, float_out=_uf)(_ufunc_kernel(_op, _uf))
+kernel("Div", since=7, fresh=True, float_out=np.divide)(div)

@@ -28,4 +28,4 @@ def _make(op, ufunc):
 
 
 for _op, _since, _uf in _TABLE:
-    kernel(_op, since=_since, fresh=True)(_make(_op, _uf))
+    kernel(_op, since=_since, fresh=True, float_out=_uf)(_make(_op, _uf))

@@ -33,13 +33,13 @@ def _sign(x):
     return np.sign(x)
 
 
-@kernel("Abs", since=1, fresh=True)
+@kernel("Abs", since=1, fresh=True, float_out=np.abs)
 def abs_(x):
     """|x|."""
     return _abs(x)
 
 
-@kernel("Neg", since=1, fresh=True)
+@kernel("Neg", since=1, fresh=True, float_out=np.negative)
 def neg(x):
     """-x (integers wrap)."""
     return _neg(x)
@@ -51,13 +51,13 @@ def sign(x):
     return _keep(_sign)(x)
 
 
-@kernel("Ceil", since=1, fresh=True)
+@kernel("Ceil", since=1, fresh=True, float_out=np.ceil)
 def ceil(x):
     """Smallest integer >= x."""
     return _ceil(x)
 
 
-@kernel("Floor", since=1, fresh=True)
+@kernel("Floor", since=1, fresh=True, float_out=np.floor)
 def floor(x):
     """Largest integer <= x."""
     return _floor(x)
@@ -79,7 +79,7 @@ _exp = float_unary(np.exp)
 _log = float_unary(np.log)
 
 
-@kernel("Reciprocal", since=1, fresh=True)
+@kernel("Reciprocal", since=1, fresh=True, float_out=np.reciprocal)
 def reciprocal(x):
     """1 / x."""
     if x.dtype == F32 or x.dtype == F64:
@@ -87,19 +87,19 @@ def reciprocal(x):
     return _reciprocal(x)
 
 
-@kernel("Sqrt", since=1, fresh=True)
+@kernel("Sqrt", since=1, fresh=True, float_out=np.sqrt)
 def sqrt(x):
     """Square root (NaN for negatives)."""
     return _sqrt(x)
 
 
-@kernel("Exp", since=1, fresh=True)
+@kernel("Exp", since=1, fresh=True, float_out=np.exp)
 def exp(x):
     """e ** x."""
     return _exp(x)
 
 
-@kernel("Log", since=1, fresh=True)
+@kernel("Log", since=1, fresh=True, float_out=np.log)
 def log(x):
     """Natural logarithm."""
     return _log(x)
