@@ -47,7 +47,12 @@ def load_model(source) -> Tuple[onnx.ModelProto, Optional[str]]:
         if size >= PROTOBUF_LIMIT:
             raise InvalidProtobuf(_too_big(size))
         with open(path, "rb") as f:
-            model = _parse(f.read(PROTOBUF_LIMIT))
+            # read(n) allocates n bytes up front: ask for the size seen (+1 to notice growth),
+            # never for the 2 GiB limit (that costs milliseconds per load)
+            data = f.read(size + 1)
+        if len(data) >= PROTOBUF_LIMIT:
+            raise InvalidProtobuf(_too_big(len(data)))
+        model = _parse(data)
         base_dir = os.path.dirname(os.path.abspath(path))
     elif isinstance(source, (bytes, bytearray, memoryview)):
         size = memoryview(source).nbytes
@@ -100,46 +105,62 @@ def check_nesting(model: onnx.ModelProto, limit: int = MAX_NESTING) -> None:
     * string fields that are not valid UTF-8 (ONNX requires UTF-8; protobuf hands such fields
       to Python as ``bytes``, which no later stage expects).
     """
-    stack = [(model, 0, 0, "model", 1)]
+    # ``where`` is a linked list (parent's where, message), described only for an error
+    stack = [(model, 0, 0, None, 1)]
     while stack:
         msg, graphs, types, where, depth = stack.pop()
         if msg.DESCRIPTOR is _TENSOR:
             _check_tensor_strings(msg, where)  # never touch raw_data: it may be gigabytes
             continue
         for field, value in msg.ListFields():
-            if field.type == _STRING:
+            ftype = field.type
+            if ftype == _STRING:
                 values = value if _is_repeated(field) else (value,)
                 for v in values:
                     if not isinstance(v, str):
                         raise InvalidProtobuf(
-                            f"Failed to load model: field {field.full_name} of {where} is not "
-                            f"valid UTF-8 ({bytes(v)[:40]!r})")
+                            f"Failed to load model: field {field.full_name} of "
+                            f"{_where(where)} is not valid UTF-8 ({bytes(v)[:40]!r})")
                 continue
-            if field.type not in (_MESSAGE, _GROUP):
+            if ftype != _MESSAGE and ftype != _GROUP:
                 continue
             kind = field.message_type.full_name
             g = graphs + (kind == "onnx.GraphProto")
             t = types + (kind == "onnx.TypeProto")
             if g > limit + 1:  # the main graph is level 1
                 raise InvalidGraph(f"subgraphs are nested more than {limit} levels deep (in "
-                                   f"{where}); onnxrun refuses such models")
+                                   f"{_where(where)}); onnxrun refuses such models")
             if t > limit:
                 raise InvalidGraph(f"types are nested more than {limit} levels deep (in "
-                                   f"{where}); onnxrun refuses such models")
+                                   f"{_where(where)}); onnxrun refuses such models")
             if depth + 1 > MAX_MESSAGE_DEPTH:
                 raise InvalidProtobuf(
                     f"Failed to load model because protobuf parsing failed. Messages are "
-                    f"nested more than {MAX_MESSAGE_DEPTH} deep (protobuf's limit; in {where}), "
-                    "e.g. subgraphs nested more than about 30 levels")
-            children = value if _is_repeated(field) else (value,)
-            for child in children:
-                stack.append((child, g, t, _describe(child, where), depth + 1))
+                    f"nested more than {MAX_MESSAGE_DEPTH} deep (protobuf's limit; in "
+                    f"{_where(where)}), e.g. subgraphs nested more than about 30 levels")
+            if _is_repeated(field):
+                for child in value:
+                    stack.append((child, g, t, (where, child), depth + 1))
+            else:
+                stack.append((value, g, t, (where, value), depth + 1))
+
+
+def _where(where) -> str:
+    """The description of a message from check_nesting's (parent, message) chain."""
+    chain = []
+    while where is not None:
+        where, msg = where
+        chain.append(msg)
+    text = "model"
+    for msg in reversed(chain):
+        text = _describe(msg, text)
+    return text
 
 
 _TENSOR = onnx.TensorProto.DESCRIPTOR
 
 
-def _check_tensor_strings(t: onnx.TensorProto, where: str) -> None:
+def _check_tensor_strings(t: onnx.TensorProto, where) -> None:
     """The string fields of a TensorProto (name, doc string, external data entries)."""
     values = [("name", t.name), ("doc_string", t.doc_string)]
     for e in t.external_data:
@@ -147,7 +168,7 @@ def _check_tensor_strings(t: onnx.TensorProto, where: str) -> None:
     for field, v in values:
         if not isinstance(v, str):
             raise InvalidProtobuf(f"Failed to load model: field onnx.TensorProto.{field} of "
-                                  f"{where} is not valid UTF-8 ({bytes(v)[:40]!r})")
+                                  f"{_where(where)} is not valid UTF-8 ({bytes(v)[:40]!r})")
 
 
 _FD = onnx.AttributeProto.DESCRIPTOR.fields_by_name["name"]

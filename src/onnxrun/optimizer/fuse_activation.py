@@ -42,9 +42,8 @@ def activation_of(graph: Graph, act: Node):
 def apply(graph: Graph, ctx) -> bool:
     changed = False
     for node in list(graph.nodes):
-        if node not in graph.nodes:
-            continue
-        if is_op(node, "Conv") or is_op(node, "FusedMatMul", domain=DOMAIN):
+        if (is_op(node, "Conv") or is_op(node, "FusedMatMul", domain=DOMAIN)) and \
+                node in graph.nodes:  # an earlier fusion may have removed it
             if node.attrs.get("activation"):
                 continue
             act = only_consumer(graph, node.outputs[0])
