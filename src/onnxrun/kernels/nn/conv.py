@@ -1,8 +1,9 @@
 """Conv (opsets 1, 11, 22): 1-D/2-D/3-D, groups, dilations, strides, pads and auto_pad.
 
 The algorithm is picked at init from the weight shape and attributes (weights are reshaped
-then, when constant): one GEMM for 1x1 convs; a shifted multiply-add per tap for depthwise
-convs; Winograd F(2x2,3x3) for wide 3x3 stride-1 convs; kn2row (one GEMM of every tap's
+then, when constant): one GEMM for 1x1 convs; for 2-D depthwise convs a batched GEMM over
+channels of each channel's taps (see _conv_depthwise), for 1-D / 3-D ones a shifted multiply-add
+per tap; Winograd F(2x2,3x3) for wide 3x3 stride-1 convs; kn2row (one GEMM of every tap's
 weights, then shifted sums) for stride-1 2-D convs with few output channels; otherwise im2col
 (a strided window view copied into a buffer, in row blocks for large outputs) + one GEMM,
 batched over groups. The bias rides inside the GEMM where a buffer is built anyway (a ones
@@ -17,8 +18,9 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from . import _winograd
-from ._common import (auto_pad_attr, compute_dtype, flat_taps_2d, ints_attr, out_shape_and_pads,
+from . import _conv_depthwise, _winograd
+from ._conv_epilogue import add_channel_bias
+from ._common import (auto_pad_attr, compute_dtype, ints_attr, out_shape_and_pads,
                       pad_spatial, spatial_params, windows)
 
 #: Winograd pays off from this many input channels on (measured: at 64 channels on 56x56 maps
@@ -33,12 +35,6 @@ WINOGRAD_MIN_TILES = 32
 POINTWISE_FOLD_MIN = 2048
 #: im2col buffers above this size are built and multiplied in blocks of output rows.
 IM2COL_BLOCK_BYTES = 2 << 20
-#: depthwise 2-D convs build their (channels, taps, L) GEMM buffer in channel blocks of about
-#: this size (measured: 2-6 MB is best here; much smaller blocks pay per-block overhead)
-DEPTHWISE_COLS_BYTES = 4 << 20
-#: ... and take that GEMM path below this many flat outputs per channel (oh * padded width);
-#: on larger maps the per-tap multiply-add passes are as fast or faster (measured)
-DEPTHWISE_GEMM_MAX_L = 2048
 #: kn2row (one GEMM of all taps' weights against the flat padded input, then shifted sums of
 #: the M-row output blocks) beats im2col when output channels are few: M * ratio <= C.
 KN2ROW_MAX_RATIO = 2
@@ -124,8 +120,13 @@ class Conv(OpKernel):
             return _Prepared("winograd", U=_winograd.filter_transform(W, bias), wmat=wmat,
                              wmat_b=_with_bias_column(wmat, bias), bias_in=bias is not None)
         if Cg == 1 and M == G:
-            # depthwise: (C, k...) one filter per channel
-            return _Prepared("depthwise", wdw=np.ascontiguousarray(W.reshape((M,) + ks)))
+            # depthwise: (C, k...) one filter per channel; 2-D: GEMM rows with the bias
+            wdw = np.ascontiguousarray(W.reshape((M,) + ks))
+            if nsp == 2:
+                return _Prepared("depthwise", wdw=wdw,
+                                 wmat_b=_conv_depthwise.filters_with_bias(wdw, bias),
+                                 bias_in=bias is not None)
+            return _Prepared("depthwise", wdw=wdw)
         K = Cg * int(np.prod(ks, dtype=np.int64))
         wmat = np.ascontiguousarray(W.reshape(G, M // G, K))
         if all(k == 1 for k in ks):
@@ -205,6 +206,13 @@ class Conv(OpKernel):
                 wall[:M, -1] = B.astype(cdt, copy=False)
             Y = _kn2row(x, wall, M, ks, dil, pb, out_sp)
             bias_done = True
+        elif algo == "depthwise" and nsp == 2:
+            wm = prep.wmat_b.astype(cdt, copy=False)
+            if not bias_done and not prep.bias_in:
+                wm = wm.copy()
+                wm[:, 0, -1] = B.astype(cdt, copy=False)
+            Y = _conv_depthwise.depthwise2d(x, wm, ks, strides, dil, pb, out_sp)
+            bias_done = True
         elif algo == "depthwise":
             Y = self._depthwise(x, prep.wdw.astype(cdt, copy=False), ks, strides, dil, pb, pe,
                                 out_sp)
@@ -217,7 +225,7 @@ class Conv(OpKernel):
         else:  # pragma: no cover - every algorithm is handled above
             raise AssertionError(algo)
         if not bias_done:
-            Y += B.astype(cdt, copy=False).reshape((M,) + (1,) * nsp)
+            add_channel_bias(Y, B)
         if Y.dtype != out_dt:
             Y = Y.astype(out_dt)
         return Y
@@ -305,9 +313,8 @@ class Conv(OpKernel):
 
     @staticmethod
     def _depthwise(x, wdw, ks, strides, dil, pb, pe, out_sp):
-        """Depthwise conv: one multiply-add pass per kernel tap, no im2col buffer."""
-        if x.ndim == 4:
-            return _depthwise2d(x, wdw, ks, strides, dil, pb, out_sp)
+        """Depthwise 1-D / 3-D conv: one multiply-add pass per kernel tap, no im2col buffer
+        (2-D depthwise convs go to :mod:`._conv_depthwise`)."""
         N, C = x.shape[:2]
         nsp = x.ndim - 2
         xp = pad_spatial(x, pb, pe)
@@ -354,55 +361,3 @@ def _kn2row(x, wall, M, ks, dil, pb, out_sp):
             t += 1
     Y = Y.reshape(N, M, oh, Wq)
     return np.ascontiguousarray(Y[:, :, :, :ow]) if Wq != ow else Y
-
-
-def _depthwise2d(x, wdw, ks, strides, dil, pb, out_sp):
-    """2-D depthwise conv as a batched GEMM: per block of channels, the kernel taps (long
-    contiguous slices of the flattened stride phases, see :func:`flat_taps_2d`) are copied into
-    a (channels, taps, L) buffer and contracted with each channel's (1, taps) filter by BLAS.
-
-    On small maps this beats one multiply-add pass per tap (the per-channel weight broadcast
-    makes those passes slow) by 1.2-1.7x; the block keeps the buffer around
-    :data:`DEPTHWISE_COLS_BYTES`. Maps of :data:`DEPTHWISE_GEMM_MAX_L` flat outputs per channel
-    or more take the per-tap passes (:func:`_depthwise2d_taps`)."""
-    N, C = x.shape[:2]
-    oh, ow = out_sp
-    taps, crop = flat_taps_2d(x, ks, strides, dil, pb, out_sp, 0)
-    T = len(taps)
-    L = taps[0][1].shape[-1]
-    if L >= DEPTHWISE_GEMM_MAX_L:
-        return _depthwise2d_taps(taps, wdw, crop)
-    Wq = L // oh
-    wm = wdw.reshape(C, 1, T)
-    cb = max(1, min(C, DEPTHWISE_COLS_BYTES // (T * L * x.dtype.itemsize)))
-    cols = np.empty((cb, T, L), dtype=x.dtype)
-    Y = np.empty((N, C, oh, ow), dtype=x.dtype)
-    direct = Wq == ow  # no padding columns to crop: the GEMM writes straight into Y
-    res = None if direct else np.empty((cb, 1, L), dtype=x.dtype)
-    for n in range(N):
-        for c0 in range(0, C, cb):
-            c1 = min(C, c0 + cb)
-            m = c1 - c0
-            cm = cols[:m]
-            for t, (_, tap) in enumerate(taps):
-                np.copyto(cm[:, t], tap[n, c0:c1])
-            if direct:
-                np.matmul(wm[c0:c1], cm, out=Y[n, c0:c1].reshape(m, 1, L))
-            else:
-                r = np.matmul(wm[c0:c1], cm, out=res[:m])
-                Y[n, c0:c1] = r.reshape(m, oh, Wq)[:, :, :ow]
-    return Y
-
-
-def _depthwise2d_taps(taps, wdw, crop):
-    """2-D depthwise conv as one multiply and one add per kernel tap over whole tap slices."""
-    Y = tmp = None
-    for (i, j), tap in taps:
-        wt = wdw[:, i, j][:, None]
-        if Y is None:
-            Y = np.multiply(tap, wt)
-            tmp = np.empty_like(Y)
-        else:
-            np.multiply(tap, wt, out=tmp)
-            Y += tmp
-    return crop(Y)
