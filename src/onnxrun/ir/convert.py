@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 from typing import Callable, Dict, List, Optional
 
+import numpy as np
 import onnx
 from onnx import AttributeProto
 
@@ -37,9 +38,10 @@ class Converter:
     # ---- graphs ---------------------------------------------------------------------------
     def graph(self, gp: onnx.GraphProto, parent: Optional[Graph] = None,
               scope: Optional[Callable[[str], Optional[Value]]] = None,
-              extra_initializers=(), skip_inputs=frozenset()) -> Graph:
+              extra_initializers=(), skip_inputs=frozenset(), originals=None) -> Graph:
         """Convert ``gp``; ``extra_initializers`` are added to its initializers and the graph
-        inputs named in ``skip_inputs`` dropped (the weights shape inference did not see)."""
+        inputs named in ``skip_inputs`` dropped (the weights shape inference did not see);
+        ``originals`` ({index: NodeProto}) replaces nodes whose attributes ``gp`` lacks."""
         g = Graph(gp.name, parent)
         g.doc = gp.doc_string
         types = {vi.name: type_from_proto(vi.type) for vi in gp.value_info}
@@ -96,7 +98,10 @@ class Converter:
                 g.outer_refs.append(outer)
             return outer
 
-        nodes = [self.node(np_, g, lookup) for np_ in gp.node]
+        if originals:
+            nodes = [self.node(originals.get(i, np_), g, lookup) for i, np_ in enumerate(gp.node)]
+        else:
+            nodes = [self.node(np_, g, lookup) for np_ in gp.node]
         for node in _topological(nodes, g):
             g.add_node(node)
         for vi in gp.output:
@@ -153,12 +158,13 @@ class Converter:
             return self.graph(a.g, g, lookup)
         if t == AttributeProto.TYPE_PROTO:
             return a.tp
-        if t == AttributeProto.FLOATS:
-            return [float(x) for x in a.floats]
+        if t == AttributeProto.FLOATS:  # long lists go through NumPy's bulk copy: 2-4x faster
+            return list(a.floats) if len(a.floats) < 64 else \
+                np.array(a.floats, dtype=np.float32).tolist()
         if t == AttributeProto.INTS:
-            return [int(x) for x in a.ints]
+            return list(a.ints) if len(a.ints) < 64 else np.array(a.ints, dtype=np.int64).tolist()
         if t == AttributeProto.STRINGS:
-            return [s.decode("utf-8", errors="surrogateescape") for s in a.strings]
+            return _decode_strings(a.strings)
         if t == AttributeProto.TENSORS:
             return [self.decode(x, f"attribute '{a.name}' tensor") for x in a.tensors]
         if t == AttributeProto.GRAPHS:
@@ -168,6 +174,17 @@ class Converter:
         if t == AttributeProto.TYPE_PROTOS:
             return list(a.type_protos)
         raise InvalidGraph(f"attribute '{a.name}' has unknown type {t}")
+
+
+def _decode_strings(values) -> List[str]:
+    """UTF-8 decode a repeated bytes field; long lists in one decode when no NUL byte hides in
+    them (a tree ensemble's node modes: ~100,000 short strings)."""
+    items = list(values)
+    if len(items) > 64:
+        joined = b"\0".join(items)
+        if joined.count(b"\0") == len(items) - 1:
+            return joined.decode("utf-8", errors="surrogateescape").split("\0")
+    return [s.decode("utf-8", errors="surrogateescape") for s in items]
 
 
 def _domain(domain: str) -> str:
@@ -220,11 +237,11 @@ def _topological(nodes: List[Node], g: Graph) -> List[Node]:
 
 
 def model_to_ir(model: onnx.ModelProto, conv: Optional[Converter] = None,
-                extra_initializers=(), skip_inputs=frozenset()) -> Graph:
+                extra_initializers=(), skip_inputs=frozenset(), originals=None) -> Graph:
     """Convert a whole model; opsets and model-local functions are kept on the main graph."""
     conv = conv or Converter()
     graph = conv.graph(model.graph, extra_initializers=extra_initializers,
-                       skip_inputs=skip_inputs)
+                       skip_inputs=skip_inputs, originals=originals)
     graph.opsets = {_domain(o.domain): int(o.version) for o in model.opset_import}
     if "" not in graph.opsets and model.ir_version < 3:
         graph.opsets[""] = 1

@@ -57,6 +57,7 @@ class KernelRegistry:
 
     def __init__(self) -> None:
         self._defs: Dict[Tuple[str, str, str], List[KernelDef]] = {}
+        self._found: Dict[Tuple[str, str, int, str], Optional[KernelDef]] = {}  # lookup cache
 
     def register(self, kdef: KernelDef) -> None:
         key = (kdef.domain, kdef.op_type, kdef.provider)
@@ -69,16 +70,26 @@ class KernelRegistry:
                     f"versions {kdef.since}-{kdef.until} overlaps the one registered by "
                     f"{other.source} (versions {other.since}-{other.until})")
         self._defs.setdefault(key, []).append(kdef)
+        self._found.clear()
 
     def unregister(self, domain: str, op_type: str, provider: str = CPU) -> None:
         self._defs.pop((domain, op_type, provider), None)
+        self._found.clear()
 
     def lookup(self, domain: str, op_type: str, version: int,
                provider: str = CPU) -> Optional[KernelDef]:
+        key = (domain, op_type, version, provider)
+        try:
+            return self._found[key]
+        except KeyError:
+            pass
+        found = None
         for kdef in self._defs.get((domain, op_type, provider), ()):
             if kdef.covers(version):
-                return kdef
-        return None
+                found = kdef
+                break
+        self._found[key] = found
+        return found
 
     def has_op(self, domain: str, op_type: str) -> bool:
         return any(d == domain and o == op_type for (d, o, _) in self._defs)

@@ -64,7 +64,8 @@ class InferenceSession:
         from ..optimizer.saver import save_optimized
         from .profiler import Profiler
         opts = self._sess_options
-        self._inferred, self._large_inits, self._stand_ins = infer_types(self._model)
+        self._inferred, self._large_inits, self._stand_ins, self._originals = \
+            infer_types(self._model)
         self._ctx = SessionContext(
             self._providers, int(opts.graph_optimization_level), opts.max_tensor_bytes,
             Converter(TensorDecoder(self._base_dir, opts.max_tensor_bytes)), opts._config,
@@ -92,7 +93,7 @@ class InferenceSession:
 
     def _new_graph(self, extra_outputs: Sequence[str] = ()) -> Graph:
         graph = model_to_ir(self._inferred, self._ctx.converter, self._large_inits,
-                            self._stand_ins)
+                            self._stand_ins, self._originals)
         opts = self._sess_options
         for name, arr in opts._initializers.items():
             v = graph.values.get(name)
