@@ -15,6 +15,10 @@ import numpy as np
 
 from . import memory
 
+#: session inits per runtime (the fastest counts), and the init time above which one is enough
+INIT_TRIES = 3
+INIT_RETRY_LIMIT = 2.0
+
 
 @dataclass
 class Result:
@@ -111,25 +115,35 @@ def compare(model: str, name: Optional[str] = None, runs: int = 10, warmup: int 
     memory.import_runtime("onnxrun")
     if peer:
         memory.import_runtime(peer)
-    say("  init onnxrun")
-    t0 = time.perf_counter()
-    try:
-        ours = memory.make_session("onnxrun", model, threads, level)
-    except Exception as exc:  # noqa: BLE001 - reported in the table
-        res.error = f"onnxrun init: {type(exc).__name__}: {exc}"[:300]
-        return res
-    res.init_ours = time.perf_counter() - t0
-    feeds = make_feeds(ours, {}, dict(dims or {}), seed)
-    theirs = None
-    if peer:
-        say(f"  init {peer}")
+    # init: each runtime's session made up to INIT_TRIES times, alternating, the fastest kept
+    # (the first session of a process also pays one-time costs both runtimes have: schema
+    # tables, first calls); tries stop once a session took over INIT_RETRY_LIMIT seconds
+    ours = theirs = None
+    for attempt in range(INIT_TRIES):
+        say("  init onnxrun")
+        ours = None
         t0 = time.perf_counter()
         try:
-            theirs = memory.make_session(peer, model, threads, level)
-        except Exception as exc:  # noqa: BLE001
-            res.notes.append(f"{peer} init failed: {exc}"[:300])
-        else:
-            res.init_theirs = time.perf_counter() - t0
+            ours = memory.make_session("onnxrun", model, threads, level)
+        except Exception as exc:  # noqa: BLE001 - reported in the table
+            res.error = f"onnxrun init: {type(exc).__name__}: {exc}"[:300]
+            return res
+        took = time.perf_counter() - t0
+        res.init_ours = took if res.init_ours is None else min(res.init_ours, took)
+        if peer and (attempt == 0 or res.init_theirs is not None):
+            say(f"  init {peer}")
+            theirs = None
+            t0 = time.perf_counter()
+            try:
+                theirs = memory.make_session(peer, model, threads, level)
+            except Exception as exc:  # noqa: BLE001
+                res.notes.append(f"{peer} init failed: {exc}"[:300])
+            else:
+                t = time.perf_counter() - t0
+                res.init_theirs = t if res.init_theirs is None else min(res.init_theirs, t)
+        if max(res.init_ours, res.init_theirs or 0) > INIT_RETRY_LIMIT:
+            break
+    feeds = make_feeds(ours, {}, dict(dims or {}), seed)
     say(f"  {warmup} warm-up + {runs} timed runs each")
     from ..tools.progress import Progress
     bar = Progress(runs, f"{res.name} timed runs")  # drawn only on a terminal
