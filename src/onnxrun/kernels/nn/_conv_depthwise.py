@@ -6,14 +6,13 @@ BLAS contracts each channel's (1, taps + 1) filter-plus-bias row with its (taps 
 matrix, writing straight into the output: no padded copy of the input, no crop, no separate
 bias pass. How the taps are copied depends on the geometry:
 
-* stride 1, output the size of the input (the usual 3x3 pad 1 case):
-  :func:`_depthwise_block_flat`: the buffer is tap-major, (taps + 1, channels, L), and a tap of
-  a whole channel block is ONE contiguous copy of the input flattened over channels and shifted
-  by the tap's offset; the positions a shift drags in from a neighbouring row or channel are
-  exactly the tap's padding rows and columns, zeroed afterwards;
-* strides that split the input into phases the size of the output (3x3 stride 2 pad 1 on even
-  maps): :func:`_depthwise_block_phases`: the phases are copied out once per block (the only
-  strided reads), then each tap is one contiguous shifted copy of its phase, as above;
+* the input splits into stride phases the size of the output (stride 1 with "same" padding:
+  one phase, the input itself; 3x3 stride 2 pad 1 on even maps: four):
+  :func:`_depthwise_phases`: the buffer is tap-major, (taps + 1, channels, L); per channel
+  block each phase is copied once (the only strided reads), then the taps of a phase are ONE
+  copy from a strided view of it, each tap a contiguous run over the block's channels shifted
+  by its offset; what a shift drags in from a neighbouring row or channel lies in the tap's
+  padding rows and columns, zeroed afterwards;
 * anything else: per channel rows (channels, taps + 1, L), a tap being a shifted flat copy
   (stride 1, same width) or a strided copy of its sub-rectangle; zeros written once.
 
@@ -21,11 +20,13 @@ Small maps gain most: NumPy pays per row of an operation, and copying a tap for 
 of channels in one contiguous run avoids channels * rows short rows. Measured on the
 MobileNetV2 / ShuffleNet layers against the previous kernel (a multiply and an add pass per tap
 over a padded copy on large maps, a per-tap-copied GEMM buffer on small ones, bias added
-afterwards): 1.1x on 56x56 and 112x112 maps, 1.2-1.3x stride 2, 1.3-1.7x on 7x7 to 28x28 maps;
-1.3x over all of them. What is left is NumPy's per-element copy cost (9 copies per output) and
+afterwards): 1.2-1.3x on 56x56 and 112x112 maps, 1.2-1.4x stride 2, 1.3-1.8x on 7x7 to 28x28
+maps; 1.35x over all of them (fixed cost per call about 25 us). What is left is NumPy's per-element copy cost (9 copies per output) and
 BLAS's rate on 1-row GEMMs (about 10 GFLOP/s here)."""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -71,15 +72,15 @@ def depthwise2d(x: np.ndarray, wm: np.ndarray, ks, strides, dil, pb, out_sp) -> 
     oh, ow = out_sp
     T = kh * kw
     L = oh * ow
+    if H == oh * sh and W == ow * sw:
+        plan = _phase_plan(H, W, tuple(ks), tuple(strides), tuple(dil), tuple(pb[:2]),
+                           tuple(out_sp))
+        return _depthwise_phases(x, wm, plan)
     dt = x.dtype
     flat = sh == 1 and sw == 1 and ow == W
     rows = _ranges(oh, H, kh, sh, dh, pb[0])
     cols_ = _ranges(ow, W, kw, sw, dw, pb[1])
     HW = H * W
-    if flat and oh == H:
-        return _depthwise_block_flat(x, wm, ks, rows, cols_)
-    if not flat and H == oh * sh and W == ow * sw:
-        return _depthwise_block_phases(x, wm, ks, strides, dil, pb, rows, cols_, out_sp)
     # per tap, what each channel block copies; the zeros around it are written once (the
     # buffer starts zeroed and every block copies into the same places)
     plan = []
@@ -130,122 +131,6 @@ def depthwise2d(x: np.ndarray, wm: np.ndarray, ks, strides, dil, pb, out_sp) -> 
     return Y
 
 
-def _depthwise_block_flat(x, wm, ks, rows, cols_):
-    """Stride 1, output the size of the input: the buffer is laid out (taps + 1, channels, L)
-    so that a tap of a whole channel block is ONE contiguous copy of the input flattened over
-    channels, shifted by the tap's offset (small maps have short channel rows, and NumPy pays
-    per row). Whatever the shift drags in from a neighbouring row or channel lies in the tap's
-    padding rows / columns, zeroed afterwards for all taps of a kernel row / column at once.
-    Each channel's (taps + 1, L) matrix then has a row stride of channels * L, which BLAS takes
-    as it is."""
-    N, C, H, W = x.shape
-    kh, kw = ks
-    T = kh * kw
-    HW = H * W
-    dt = x.dtype
-    cb = max(1, min(C, COLS_BLOCK_BYTES // ((T + 1) * HW * dt.itemsize)))
-    buf = _tap_major_buffer(T + 1, cb, HW, dt)
-    buf[T] = 1
-    Y = np.empty((N, C, H, W), dtype=dt)
-    Yf = Y.reshape(N, C, 1, HW)
-    total = C * HW
-    for n in range(N):
-        xall = x[n].reshape(total)
-        for c0 in range(0, C, cb):
-            c1 = min(C, c0 + cb)
-            m = c1 - c0
-            cm = buf[:, :m]
-            base = c0 * HW
-            size = m * HW
-            for i in range(kh):
-                r0, r1, y0 = rows[i]
-                for j in range(kw):
-                    q0, q1, x0 = cols_[j]
-                    dst = cm[i * kw + j]
-                    if r1 <= r0 or q1 <= q0:
-                        dst.fill(0)
-                        continue
-                    d = base + (y0 - r0) * W + (x0 - q0)
-                    lo, hi = max(0, -d), min(size, total - d)
-                    if lo < hi:
-                        np.copyto(dst.reshape(size)[lo:hi], xall[lo + d:hi + d])
-            _zero_borders(cm, m, kh, kw, H, W, rows, cols_)
-            np.matmul(wm[c0:c1], cm.transpose(1, 0, 2), out=Yf[n, c0:c1])
-    return Y
-
-
-def _depthwise_block_phases(x, wm, ks, strides, dil, pb, rows, cols_, out_sp):
-    """Strided convs whose input splits into stride phases exactly the size of the output
-    (H = oh * sh, W = ow * sw: the usual 3x3 stride-2 pad-1 case on even maps). Per channel
-    block, the phases are copied out once (the only strided reads), then every tap is one
-    contiguous copy of its phase, flattened over the block's channels and shifted by the tap's
-    (row, column) offset in phase cells, as in :func:`_depthwise_block_flat`."""
-    N, C, H, W = x.shape
-    (kh, kw), (sh, sw), (dh, dw) = ks, strides, dil
-    oh, ow = out_sp
-    T = kh * kw
-    L = oh * ow
-    dt = x.dtype
-    nph = sh * sw
-    cb = max(1, min(C, COLS_BLOCK_BYTES // ((T + 1 + nph) * L * dt.itemsize)))
-    buf = _tap_major_buffer(T + 1, cb, L, dt)
-    buf[T] = 1
-    ph = np.empty((nph, cb, L), dtype=dt)
-    Y = np.empty((N, C, oh, ow), dtype=dt)
-    Yf = Y.reshape(N, C, 1, L)
-    taps = []
-    for i in range(kh):
-        a, ra = (i * dh - pb[0]) % sh, (i * dh - pb[0]) // sh
-        for j in range(kw):
-            b, cb_ = (j * dw - pb[1]) % sw, (j * dw - pb[1]) // sw
-            taps.append((i, j, a * sw + b, ra * ow + cb_))
-    for n in range(N):
-        xn = x[n]
-        for c0 in range(0, C, cb):
-            c1 = min(C, c0 + cb)
-            m = c1 - c0
-            size = m * L
-            cm = buf[:, :m]
-            for a in range(sh):
-                for b in range(sw):
-                    np.copyto(ph[a * sw + b, :m].reshape(m, oh, ow), xn[c0:c1, a::sh, b::sw])
-            for i, j, p, d in taps:
-                dst = cm[i * kw + j]
-                r0, r1, _ = rows[i]
-                q0, q1, _ = cols_[j]
-                if r1 <= r0 or q1 <= q0:
-                    dst.fill(0)
-                    continue
-                lo, hi = max(0, -d), min(size, size - d)
-                if lo < hi:
-                    np.copyto(dst.reshape(size)[lo:hi], ph[p, :m].reshape(size)[lo + d:hi + d])
-            _zero_borders(cm, m, kh, kw, oh, ow, rows, cols_)
-            np.matmul(wm[c0:c1], cm.transpose(1, 0, 2), out=Yf[n, c0:c1])
-    return Y
-
-
-def _zero_borders(cm, m, kh, kw, oh, ow, rows, cols_):
-    """Zero, in a (taps + 1, m, oh * ow) buffer, every tap's output rows and columns that read
-    padding: all taps of a kernel row (column) at once."""
-    T = kh * kw
-    for i in range(kh):
-        r0, r1, _ = rows[i]
-        if r0 < r1 and (r0 or r1 < oh):
-            g = cm[i * kw:(i + 1) * kw].reshape(kw, m, oh, ow)
-            if r0:
-                g[:, :, :r0] = 0
-            if r1 < oh:
-                g[:, :, r1:] = 0
-    for j in range(kw):
-        q0, q1, _ = cols_[j]
-        if q0 < q1 and (q0 or q1 < ow):
-            g = cm[j:T:kw].reshape(kh, m, oh, ow)
-            if q0:
-                g[..., :q0] = 0
-            if q1 < ow:
-                g[..., q1:] = 0
-
-
 def _tap_major_buffer(taps, channels, L, dt):
     """An uninitialized (taps, channels, L) view whose tap stride is 64 bytes times an odd
     number: a channel's tap rows, read together by BLAS, then fall in different cache sets
@@ -257,3 +142,125 @@ def _tap_major_buffer(taps, channels, L, dt):
         k += 1
     raw = np.empty((taps, k * line), dtype=dt)
     return raw[:, :channels * L].reshape(taps, channels, L)
+
+
+class _PhasePlan:
+    """How :func:`_depthwise_phases` lays out and fills its buffer for one geometry."""
+
+    __slots__ = ("sh", "sw", "oh", "ow", "T", "perm", "groups", "zeros", "front", "back")
+
+
+@functools.lru_cache(maxsize=256)
+def _phase_plan(H, W, ks, strides, dil, pb, out_sp) -> _PhasePlan:
+    """Stride phase (a, b) holds input rows a, a + sh, ... and columns b, b + sw, ...: an
+    (oh, ow) grid when H = oh * sh and W = ow * sw. Tap (i, j) reads the phase of row
+    i * dh - pt and column j * dw - pl, shifted by whole phase cells; the taps sharing a phase
+    form a grid whose flat offsets are regular, so one strided view copies them all. Buffer
+    slots are taken phase by phase (``perm``: tap index of each slot)."""
+    (kh, kw), (sh, sw), (dh, dw) = ks, strides, dil
+    oh, ow = out_sp
+    rows = _ranges(oh, H, kh, sh, dh, pb[0])
+    cols = _ranges(ow, W, kw, sw, dw, pb[1])
+    ri = [divmod(i * dh - pb[0], sh) for i in range(kh)]  # (row shift, row phase)
+    cj = [divmod(j * dw - pb[1], sw) for j in range(kw)]
+    plan = _PhasePlan()
+    plan.sh, plan.sw, plan.oh, plan.ow, plan.T = sh, sw, oh, ow, kh * kw
+    perm, groups, zeros, offs = [], [], [], [0]
+    slot = 0
+    for a in range(sh):
+        I = [i for i in range(kh) if ri[i][1] == a]
+        for b in range(sw):
+            J = [j for j in range(kw) if cj[j][1] == b]
+            if not I or not J:
+                continue
+            rstep = (ri[I[1]][0] - ri[I[0]][0]) * ow if len(I) > 1 else 0
+            cstep = cj[J[1]][0] - cj[J[0]][0] if len(J) > 1 else 0
+            off0 = ri[I[0]][0] * ow + cj[J[0]][0]
+            nI, nJ = len(I), len(J)
+            groups.append((a * sw + b, slot, nI, nJ, rstep, cstep, off0))
+            offs += [off0, off0 + (nI - 1) * rstep + (nJ - 1) * cstep]
+            perm += [i * kw + j for i in I for j in J]
+            for ii, i in enumerate(I):
+                r0, r1, _ = rows[i]
+                taps = slice(slot + ii * nJ, slot + (ii + 1) * nJ)
+                if r1 <= r0:
+                    zeros.append((taps, slice(None), slice(None)))
+                    continue
+                if r0:
+                    zeros.append((taps, slice(0, r0), slice(None)))
+                if r1 < oh:
+                    zeros.append((taps, slice(r1, oh), slice(None)))
+            for jj, j in enumerate(J):
+                q0, q1, _ = cols[j]
+                taps = slice(slot + jj, slot + nI * nJ, nJ)
+                if q1 <= q0:
+                    zeros.append((taps, slice(None), slice(None)))
+                    continue
+                if q0:
+                    zeros.append((taps, slice(None), slice(0, q0)))
+                if q1 < ow:
+                    zeros.append((taps, slice(None), slice(q1, ow)))
+            slot += nI * nJ
+    plan.perm = None if perm == list(range(kh * kw)) else np.array(perm + [kh * kw])
+    plan.groups, plan.zeros = groups, zeros
+    plan.front, plan.back = max(0, -min(offs)), max(0, max(offs))
+    return plan
+
+
+def _view(a: np.ndarray, shape) -> np.ndarray:
+    """``a`` reshaped without a copy (raises if that is impossible)."""
+    v = a.view()
+    v.shape = shape
+    return v
+
+
+def _depthwise_phases(x, wm, plan: _PhasePlan):
+    """Geometries whose input splits into stride phases the size of the output (stride 1 with
+    'same' padding: one phase, the input itself; 3x3 stride 2 pad 1 on even maps: four). The
+    buffer is tap-major, (taps + 1, channels, L): per channel block, each phase is copied once
+    into a flat scratch with room around it (the only strided reads when strided), then all the
+    taps of a phase are ONE copy from a strided view of it, each tap a contiguous run over the
+    whole block of channels shifted by its offset in phase cells. Whatever a shift drags in from
+    a neighbouring row, channel or the room around lies in the tap's padding rows or columns,
+    zeroed afterwards (per kernel row / column, all their taps at once). Each channel's
+    (taps + 1, L) matrix has a row stride of the tap stride, which BLAS takes as it is."""
+    N, C, H, W = x.shape
+    sh, sw, oh, ow, T = plan.sh, plan.sw, plan.oh, plan.ow, plan.T
+    L = oh * ow
+    dt = x.dtype
+    it = dt.itemsize
+    nph = sh * sw
+    if plan.perm is not None:
+        wm = np.take(wm, plan.perm, axis=2)
+    cb = max(1, min(C, COLS_BLOCK_BYTES // ((T + 1 + nph) * L * it)))
+    buf = _tap_major_buffer(T + 1, cb, L, dt)
+    buf[T] = 1
+    pstride = plan.front + cb * L + plan.back
+    ph = np.empty(nph * pstride, dtype=dt)
+    Y = np.empty((N, C, oh, ow), dtype=dt)
+    Yf = Y.reshape(N, C, 1, L)
+    for n in range(N):
+        xn = x[n]
+        for c0 in range(0, C, cb):
+            c1 = min(C, c0 + cb)
+            m = c1 - c0
+            size = m * L
+            cm = buf[:, :m]
+            for a in range(sh):
+                for b in range(sw):
+                    start = (a * sw + b) * pstride + plan.front
+                    dst = _view(ph[start:start + size], (m, oh, ow))
+                    if nph == 1:
+                        np.copyto(dst, xn[c0:c1])
+                    else:
+                        np.copyto(dst, xn[c0:c1, a::sh, b::sw])
+            for p, s0, nI, nJ, rstep, cstep, off0 in plan.groups:
+                src = np.ndarray((nI, nJ, size), dtype=dt, buffer=ph,
+                                 offset=(p * pstride + plan.front + off0) * it,
+                                 strides=(rstep * it, cstep * it, it))
+                np.copyto(_view(cm[s0:s0 + nI * nJ], (nI, nJ, size)), src)
+            for taps, rs, cs in plan.zeros:
+                g = cm[taps]
+                _view(g, (g.shape[0], m, oh, ow))[:, :, rs, cs] = 0
+            np.matmul(wm[c0:c1], cm.transpose(1, 0, 2), out=Yf[n, c0:c1])
+    return Y
