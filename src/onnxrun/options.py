@@ -40,6 +40,9 @@ class ExecutionOrder(enum.IntEnum):
 #: keys it does not know).
 MAX_TENSOR_BYTES_KEY = "session.max_tensor_bytes"
 DEFAULT_MAX_TENSOR_BYTES = 4 * 1024 ** 3
+#: ORT_PARALLEL runs in parallel only where the cost model expects at least this speedup
+PARALLEL_MIN_GAIN_KEY = "session.parallel_min_gain"
+DEFAULT_PARALLEL_MIN_GAIN = 1.15
 
 
 class SessionOptions:
@@ -113,6 +116,23 @@ class SessionOptions:
             from .errors import InvalidArgument
             raise InvalidArgument(f"{MAX_TENSOR_BYTES_KEY} must be a non-negative integer number "
                                   f"of bytes, got '{raw}'")
+        return value
+
+    @property
+    def parallel_min_gain(self) -> float:
+        """Least speedup the cost model must expect for ORT_PARALLEL to run steps concurrently
+        (config key session.parallel_min_gain; 0 always does)."""
+        raw = self._config.get(PARALLEL_MIN_GAIN_KEY)
+        if not raw:
+            return DEFAULT_PARALLEL_MIN_GAIN
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            value = -1.0
+        if not value >= 0:
+            from .errors import InvalidArgument
+            raise InvalidArgument(f"{PARALLEL_MIN_GAIN_KEY} must be a non-negative number, "
+                                  f"got '{raw}'")
         return value
 
 

@@ -53,6 +53,7 @@ def test_failed_run_in_parallel_mode_leaves_session_usable():
     needs("Gather", "MatMul", "Add", "Relu")
     so = onnxrun.SessionOptions()
     so.execution_mode = onnxrun.ExecutionMode.ORT_PARALLEL
+    so.add_session_config_entry("session.parallel_min_gain", "0")  # concurrent path always
     sess = session(_gather_model(), so)
     good = {"I": np.array([2, 5], np.int64)}
     expected = sess.run(None, good)[0]
@@ -108,6 +109,7 @@ def test_eight_threads_get_single_thread_results(mode):
     so = onnxrun.SessionOptions()
     if mode == "parallel":
         so.execution_mode = onnxrun.ExecutionMode.ORT_PARALLEL
+        so.add_session_config_entry("session.parallel_min_gain", "0")
     sess = session(_threaded_model(), so)
     rng = np.random.default_rng(3)
     jobs = []

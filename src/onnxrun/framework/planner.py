@@ -24,6 +24,9 @@ class Step:
     free_slots: Tuple[int, ...]
     multi: Optional[bool]  # True: kernel returns a tuple; None: decide at run time
     provider: str = "CPUExecutionProvider"
+    #: the kernel before any in-place variant replaced it: in-place writes are planned for the
+    #: sequential order, so executors running steps in another order call this one
+    base_fn: object = None
 
 
 @dataclass
@@ -98,6 +101,7 @@ def build_plan(graph: Graph, kernels: Sequence[Tuple[Node, object, Optional[bool
     donatable = _donatable_inputs(graph, kernels, outer, slot_of, last_use, pinned)
     steps = []
     for k, (node, fn, multi) in enumerate(kernels):
+        base_fn = fn
         variant = getattr(fn, "inplace_variant", None)
         if donatable[k] and variant is not None:
             fn = variant(donatable[k]) or fn
@@ -105,7 +109,7 @@ def build_plan(graph: Graph, kernels: Sequence[Tuple[Node, object, Optional[bool
         ins += tuple(slot_of[v.name] for v in node.implicit_inputs)
         outs = tuple(slot_of[v.name] if v is not None else trash for v in node.outputs)
         steps.append(Step(node, fn, ins, outs, tuple(sorted(set(frees[k]))), multi,
-                          node.provider or "CPUExecutionProvider"))
+                          node.provider or "CPUExecutionProvider", base_fn))
 
     copy_outputs = _outputs_needing_copy(graph, kernels, outer)
     plan = ExecutionPlan(graph, steps, len(names), template, input_slots, outer_slots,

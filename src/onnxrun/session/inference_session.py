@@ -14,7 +14,8 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from ..framework import run_context, threads
-from ..framework.executor import ParallelExecutor, run_plan
+from ..framework.executor import run_plan
+from ..framework.parallel import ParallelExecutor
 from ..framework.session_state import SessionContext
 from ..ir.convert import Converter, model_to_ir
 from ..ir.graph import Graph
@@ -38,7 +39,8 @@ class _Core:
         self.parallel = None
         if options.execution_mode == ExecutionMode.ORT_PARALLEL:
             n_threads = options.inter_op_num_threads or min(4, os.cpu_count() or 1)
-            self.parallel = ParallelExecutor(self.plan, n_threads, options.intra_op_num_threads)
+            self.parallel = ParallelExecutor(self.plan, n_threads, options.intra_op_num_threads,
+                                             options.parallel_min_gain)
 
 
 class InferenceSession:
