@@ -105,34 +105,29 @@ class SessionOptions:
     @property
     def max_tensor_bytes(self) -> int:
         """The byte cap for data-dependent allocations (config key session.max_tensor_bytes)."""
-        raw = self._config.get(MAX_TENSOR_BYTES_KEY)
-        if not raw:
-            return DEFAULT_MAX_TENSOR_BYTES
-        try:
-            value = int(raw.strip())
-        except ValueError:
-            value = -1
-        if value < 0:
-            from .errors import InvalidArgument
-            raise InvalidArgument(f"{MAX_TENSOR_BYTES_KEY} must be a non-negative integer number "
-                                  f"of bytes, got '{raw}'")
-        return value
+        return self._config_number(MAX_TENSOR_BYTES_KEY, DEFAULT_MAX_TENSOR_BYTES, int,
+                                   "a non-negative integer number of bytes")
 
     @property
     def parallel_min_gain(self) -> float:
         """Least speedup the cost model must expect for ORT_PARALLEL to run steps concurrently
         (config key session.parallel_min_gain; 0 always does)."""
-        raw = self._config.get(PARALLEL_MIN_GAIN_KEY)
+        return self._config_number(PARALLEL_MIN_GAIN_KEY, DEFAULT_PARALLEL_MIN_GAIN, float,
+                                   "a non-negative number")
+
+    def _config_number(self, key: str, default, parse, expected: str):
+        """A non-negative number from the session config entry ``key`` (``default`` if unset);
+        anything else is an InvalidArgument naming the key and what was expected."""
+        raw = self._config.get(key)
         if not raw:
-            return DEFAULT_PARALLEL_MIN_GAIN
+            return default
         try:
-            value = float(raw.strip())
+            value = parse(raw.strip())
         except ValueError:
-            value = -1.0
+            value = -1
         if not value >= 0:
             from .errors import InvalidArgument
-            raise InvalidArgument(f"{PARALLEL_MIN_GAIN_KEY} must be a non-negative number, "
-                                  f"got '{raw}'")
+            raise InvalidArgument(f"{key} must be {expected}, got '{raw}'")
         return value
 
 
