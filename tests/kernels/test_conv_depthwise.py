@@ -133,3 +133,36 @@ def test_add_channel_bias(shape):
     out = add_channel_bias(y, b)
     assert out is y and np.getbufsize() == before
     np.testing.assert_array_equal(y, expect)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float64])
+@pytest.mark.parametrize("strides", [[1, 1], [2, 2]])
+def test_depthwise_dtypes(dtype, strides):
+    from onnx import helper as h
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 6, 10, 10))
+    w = rng.standard_normal((6, 1, 3, 3))
+    b = rng.standard_normal(6)
+    tt = {np.float16: TensorProto.FLOAT16, np.float64: TensorProto.DOUBLE}[dtype]
+    node = h.make_node("Conv", ["x", "w", "b"], ["y"], group=6, pads=[1, 1, 1, 1],
+                       strides=strides)
+    g = h.make_graph([node], "g", [h.make_tensor_value_info("x", tt, x.shape)],
+                     [h.make_tensor_value_info("y", tt, None)],
+                     [numpy_helper.from_array(w.astype(dtype), "w"),
+                      numpy_helper.from_array(b.astype(dtype), "b")])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)], ir_version=8)
+    y = onnxrun.InferenceSession(m.SerializeToString()).run(None, {"x": x.astype(dtype)})[0]
+    assert y.dtype == dtype
+    # reference: direct sum over taps in float64
+    xp = np.pad(x.astype(dtype).astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    s = strides[0]
+    oh = (10 + 2 - 3) // s + 1
+    ref = np.zeros((2, 6, oh, oh)) + b.astype(dtype).astype(np.float64)[:, None, None]
+    wd = w.astype(dtype).astype(np.float64)
+    for i in range(3):
+        for j in range(3):
+            ref += wd[:, 0, i, j][:, None, None] * xp[:, :, i:i + s * (oh - 1) + 1:s,
+                                                     j:j + s * (oh - 1) + 1:s]
+    tol = 2e-2 if dtype == np.float16 else 1e-10
+    np.testing.assert_allclose(y.astype(np.float64), ref, rtol=tol, atol=tol)
