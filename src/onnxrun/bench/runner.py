@@ -30,6 +30,7 @@ class Result:
     runs: int = 0
     ours: List[float] = field(default_factory=list)
     theirs: List[float] = field(default_factory=list)
+    level: str = "all"
     init_ours: Optional[float] = None
     init_theirs: Optional[float] = None
     peak_ours: Optional[int] = None

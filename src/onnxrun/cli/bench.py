@@ -110,10 +110,12 @@ def _suite(args) -> int:
             results.append(Result(m.name, "", error=f"model: {exc}"[:300]))
             continue
         runs = args.runs if args.runs else m.runs
+        level = m.level or args.level
         r = compare(path, name=m.name, runs=runs, warmup=args.warmup, threads=args.threads,
-                    level=args.level, dims=m.dims, seed=args.seed, peer=peer,
+                    level=level, dims=m.dims, seed=args.seed, peer=peer,
                     measure_memory=not args.no_memory, memory_runs=args.memory_runs,
                     log=_log)
+        r.level = level
         results.append(r)
         _log("  " + " | ".join(suite.row(r)))
     print(f"onnxrun bench --suite: {len(results)} models, threads: {args.threads or 'default'},"
@@ -123,6 +125,10 @@ def _suite(args) -> int:
     print()
     print(suite.table([suite.row(r) for r in results]))
     print()
-    for line in suite.summary(results, {m.name for m in models if m.per_node}):
+    diagnostic = {m.name for m in models if m.diagnostic}
+    if diagnostic:
+        print(f"not in the means and targets: {', '.join(sorted(diagnostic))} (own level: "
+              f"{', '.join(m.level or args.level for m in models if m.diagnostic)})")
+    for line in suite.summary(results, {m.name for m in models if m.per_node}, diagnostic):
         print(line)
     return 1 if any(r.error for r in results) else 0
