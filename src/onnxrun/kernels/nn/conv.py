@@ -91,9 +91,28 @@ class Conv(OpKernel):
             self._check_w(W)
             if Bc is not None and Bc.shape != (W.shape[0],):
                 raise InvalidArgument(f"B must have shape ({W.shape[0]},), got {Bc.shape}")
-            self.prepared = self._prepare(W, Bc)
+            self.prepared = self._prepare(W, Bc, info)
 
     # -- planning ---------------------------------------------------------------------------
+    def _static_outputs(self, info, W):
+        """Output positions per image when the input's spatial shape is known at init (shape
+        inference), else None."""
+        types = getattr(info, "input_types", None)
+        shape = getattr(types[0], "shape", None) if types else None
+        if shape is None or len(shape) != W.ndim:
+            return None
+        sp = shape[2:]
+        if not all(type(d) is int and d > 0 for d in sp):
+            return None
+        try:
+            ks = list(W.shape[2:])
+            strides, dil, pads = spatial_params(len(ks), ks, self.strides, self.dilations,
+                                                self.pads)
+            out_sp = out_shape_and_pads(sp, ks, strides, dil, pads, self.auto_pad)[0]
+        except InvalidArgument:
+            return None
+        return math.prod(out_sp)
+
     def _check_w(self, W):
         if W.ndim < 3:
             raise InvalidArgument(f"W must have rank >= 3 (M, C/group, k...), got shape {W.shape}")
@@ -104,7 +123,9 @@ class Conv(OpKernel):
             raise InvalidArgument(
                 f"kernel_shape {self.kernel_shape} does not match W's shape {W.shape}")
 
-    def _prepare(self, W, bias=None) -> _Prepared:
+    def _prepare(self, W, bias=None, info=None) -> _Prepared:
+        """``info`` (at init): lets a 1x1 conv whose input shape is known skip building a
+        bias-folded copy of its weights that would never be used."""
         nsp = W.ndim - 2
         strides, dil, pads = spatial_params(nsp, list(W.shape[2:]), self.strides,
                                             self.dilations, self.pads)
@@ -130,7 +151,11 @@ class Conv(OpKernel):
         K = Cg * int(np.prod(ks, dtype=np.int64))
         wmat = np.ascontiguousarray(W.reshape(G, M // G, K))
         if all(k == 1 for k in ks):
-            if bias is not None and Cg < M // G:
+            fold = bias is not None and Cg < M // G
+            if fold and info is not None:
+                outputs = self._static_outputs(info, W)
+                fold = outputs is None or outputs >= POINTWISE_FOLD_MIN
+            if fold:
                 # cheaper to copy the input with a ones row than to add the bias afterwards
                 return _Prepared("pointwise", wmat=wmat, wmat_b=_with_bias_column(wmat, bias),
                                  bias_in=True)
