@@ -69,6 +69,11 @@ DW_CASES = [
     ((1, 6, 9, 9), (3, 3), dict(auto_pad="VALID")),                         # no pads, narrower
     ((1, 5, 7, 7), (1, 1), {}),                                             # 1x1 depthwise
     ((1, 3, 1, 9), (1, 3), dict(pads=[0, 1, 0, 1])),
+    ((2, 4, 2, 2), (5, 5), dict(pads=[2, 2, 2, 2])),                        # kernel > input
+    ((1, 4, 1, 1), (3, 3), dict(pads=[1, 1, 1, 1])),                        # 1x1 map
+    ((1, 4, 5, 1), (3, 3), dict(pads=[1, 1, 1, 1])),                        # one column
+    ((1, 4, 4, 4), (3, 3), dict(pads=[1, 1, 1, 1], strides=[2, 2])),        # 2x2 phases
+    ((1, 4, 9, 12), (3, 3), dict(pads=[3, 1, 3, 1], strides=[3, 3], dilations=[3, 1])),
 ]
 
 
@@ -166,3 +171,20 @@ def test_depthwise_dtypes(dtype, strides):
                                                      j:j + s * (oh - 1) + 1:s]
     tol = 2e-2 if dtype == np.float16 else 1e-10
     np.testing.assert_allclose(y.astype(np.float64), ref, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("strides", [[1, 1], [2, 2], [2, 1]])
+def test_depthwise2d_non_contiguous_input(strides):
+    from onnxrun.kernels.nn import _conv_depthwise as dwmod
+
+    rng = np.random.default_rng(11)
+    w = rng.standard_normal((6, 3, 3)).astype(np.float32)
+    wm = dwmod.filters_with_bias(w, rng.standard_normal(6).astype(np.float32))
+    base = rng.standard_normal((2, 8, 6, 8)).astype(np.float32)
+    x = base.transpose(0, 3, 2, 1)[:, ::-1][:, :6]  # (2, 6, 6, 8), no unit stride anywhere
+    oh = (6 + 2 - 3) // strides[0] + 1
+    ow = (8 + 2 - 3) // strides[1] + 1
+    args = ([3, 3], strides, [1, 1], [1, 1], [oh, ow])
+    a = dwmod.depthwise2d(x, wm, *args)
+    e = dwmod.depthwise2d(np.ascontiguousarray(x), wm, *args)
+    np.testing.assert_array_equal(a, e)
