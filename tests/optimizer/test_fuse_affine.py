@@ -97,3 +97,17 @@ def test_channel_vector(shape, rank, ok):
     assert (v is not None) == ok
     if ok:
         assert v.shape == (5,)
+
+
+def test_replaced_weights_are_dropped():
+    m = _conv_affine_model((8, 1, 1), (8, 1, 1))
+    so = onnxrun.SessionOptions()
+    so.graph_optimization_level = LEVELS.ORT_ENABLE_BASIC
+    s = onnxrun.InferenceSession(m, so)
+    g = s._core.graph
+    assert "w" not in g.values and "m" not in g.values and "a" not in g.values
+    held = [v for v in s._core.plan.template if isinstance(v, np.ndarray)]
+    assert len(held) == 2  # the folded weights and bias only
+    # the original weight stays fetchable by name
+    w, = s.run(["w"], {"x": RNG.standard_normal((1, 3, 6, 6)).astype(np.float32)})
+    assert w.shape == (8, 3, 3, 3)

@@ -62,4 +62,17 @@ def optimize(graph: Graph, level: int, ctx) -> List[str]:
                         fired.append(t.NAME)
             if not changed:
                 break
+    for g in _graphs(graph):
+        _drop_unused_constants(g)
     return fired
+
+
+def _drop_unused_constants(graph: Graph) -> None:
+    """Forget constants nothing reads any more (weights replaced by folded copies, folded
+    subgraphs' inputs), so the plan does not keep them alive."""
+    outputs = {id(v) for v in graph.outputs}
+    for name, v in list(graph.values.items()):
+        if v.const is not None and not v.uses and id(v) not in outputs:
+            del graph.values[name]
+            if graph.initializers.get(name) is v:
+                del graph.initializers[name]
