@@ -97,6 +97,9 @@ class TensorDecoder:
                 raise fail(f"holds {count} values but dims {dims} need {want}")
         elif tensor.data_location not in (TensorProto.DEFAULT,):
             raise fail(f"unknown data_location {tensor.data_location}")
+        fast = _fast_decode(tensor, dims)
+        if fast is not None:
+            return fast
         try:
             arr = numpy_helper.to_array(tensor)
         except Exception as exc:  # malformed content that passed the size checks
@@ -106,6 +109,32 @@ class TensorDecoder:
         if tensor.data_type == TensorProto.STRING:
             arr = _decode_strings(arr)
         return arr
+
+
+_RAW_FAST = {e: dtype_of(e) for e in (
+    TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.INT8,
+    TensorProto.INT16, TensorProto.INT32, TensorProto.INT64, TensorProto.UINT8,
+    TensorProto.UINT16, TensorProto.UINT32, TensorProto.UINT64, TensorProto.BOOL)}
+_TYPED_FAST = {TensorProto.FLOAT: "float_data", TensorProto.DOUBLE: "double_data",
+               TensorProto.INT32: "int32_data", TensorProto.INT64: "int64_data"}
+
+
+def _fast_decode(tensor: TensorProto, dims) -> Optional[np.ndarray]:
+    """The common cases decoded directly (sizes already checked): raw little-endian data of
+    the plain numeric types, and the typed fields that hold values as they are. None: use
+    onnx's numpy_helper."""
+    elem = tensor.data_type
+    if tensor.data_location != TensorProto.DEFAULT:
+        return None
+    if tensor.HasField("raw_data"):
+        dt = _RAW_FAST.get(elem)
+        if dt is None or sys.byteorder != "little":
+            return None
+        return np.frombuffer(tensor.raw_data, dtype=dt).reshape(dims)
+    field = _TYPED_FAST.get(elem)
+    if field is None:
+        return None
+    return np.array(getattr(tensor, field), dtype=_RAW_FAST[elem]).reshape(dims)
 
 
 def _typed_count(tensor: TensorProto):
