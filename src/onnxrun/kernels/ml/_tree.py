@@ -130,19 +130,11 @@ class Forest:
         L, M = self.n_leaves, self.n_nodes
         roots = self.roots
         indeg = np.bincount(np.concatenate([tc, fc]), minlength=M)
-        if (indeg.max(initial=0) <= 1 and not indeg[roots].any()
-                and len(np.unique(roots)) == len(roots)):
-            # proper trees: every node has one parent, roots none, so no node is reached twice
-            # and the frontiers need no deduplication (nor can they cycle)
-            frontier = roots
-            depth = 0
-            while True:
-                inner = frontier[frontier >= L] - L
-                if len(inner) == 0:
-                    return depth
-                depth += 1
-                frontier = np.concatenate([fc[inner], tc[inner]])
-        frontier = np.unique(roots)
+        # proper trees (every node one parent, roots none) reach no node twice: their
+        # frontiers need no deduplication (nor can they cycle)
+        proper = (indeg.max(initial=0) <= 1 and not indeg[roots].any()
+                  and len(np.unique(roots)) == len(roots))
+        frontier = roots if proper else np.unique(roots)
         depth = 0
         while True:
             inner = frontier[frontier >= L] - L
@@ -151,7 +143,9 @@ class Forest:
             depth += 1
             if depth > M:
                 raise InvalidArgument("tree ensemble: the nodes form a cycle")
-            frontier = np.unique(np.concatenate([fc[inner], tc[inner]]))
+            frontier = np.concatenate([fc[inner], tc[inner]])
+            if not proper:
+                frontier = np.unique(frontier)
 
     def _build_heap(self):
         """Level-by-level complete-binary-tree layout of the first levels of every tree, leaves
