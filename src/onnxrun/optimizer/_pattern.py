@@ -67,3 +67,45 @@ def claimed_by_cpu(ctx, graph: Graph, node: Node) -> bool:
         if p.get_capability(node, lambda n: ctx.info_for(n, graph)) is not None:
             return False
     return True
+
+
+def inference_bn_params(graph: Graph, node: Node):
+    """(scale, B, mean, var) of a BatchNormalization in inference mode whose four parameters
+    are constant 1-D float vectors of one length and whose statistics outputs nobody reads;
+    else None."""
+    if node.attrs.get("training_mode", 0) or node.attrs.get("spatial", 1) == 0:
+        return None
+    if node.attrs.get("is_test", 1) == 0 and node.since_version and node.since_version < 7:
+        return None
+    if any(v is not None and (v.uses or graph.is_graph_output(v)) for v in node.outputs[1:]):
+        return None
+    params = [v.const if v is not None else None for v in node.inputs[1:5]]
+    if len(params) < 4 or any(p is None for p in params):
+        return None
+    if params[0].ndim != 1 or params[0].dtype.kind != "f" or \
+            any(p.shape != params[0].shape for p in params):
+        return None
+    return tuple(params)
+
+
+def set_conv_params(graph: Graph, conv: Node, weight: np.ndarray, bias: np.ndarray,
+                    tag: str) -> None:
+    """Give ``conv`` new constant weights and bias (named after the old ones plus ``tag``)."""
+    graph.replace_input(conv, 1, const_value(graph, conv.inputs[1].name + tag, weight))
+    b = const_value(graph, (conv.name or "conv") + tag + "_bias", bias)
+    if len(conv.inputs) > 2:
+        graph.replace_input(conv, 2, b)
+    else:
+        conv.inputs.append(b)
+        b.uses.append((conv, 2))
+
+
+def absorb_consumer(graph: Graph, node: Node, consumer: Node) -> None:
+    """Remove ``consumer`` (the only reader of ``node``'s first output) and let ``node``
+    produce the consumer's output instead (after folding the consumer into ``node``)."""
+    old = node.outputs[0]
+    graph.remove_node(consumer)
+    node.outputs[0] = consumer.outputs[0]
+    consumer.outputs[0].producer = node
+    if graph.values.get(old.name) is old and not old.uses:
+        del graph.values[old.name]

@@ -13,8 +13,7 @@ import numpy as np
 from ..ir.graph import Graph, Node, Value
 from ..ir.types import TensorType
 from ..kernels.nn.batchnorm import fold
-from ._pattern import claimed_by_cpu, const_value, is_op
-from .fuse_affine import _bn_params
+from ._pattern import claimed_by_cpu, const_value, inference_bn_params, is_op
 
 NAME = "BatchNormDecomposition"
 LEVEL = 2
@@ -25,7 +24,10 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 def apply(graph: Graph, ctx) -> bool:
     changed = False
     for bn in list(graph.nodes):
-        if not is_op(bn, "BatchNormalization") or _bn_params(graph, bn) is None:
+        if not is_op(bn, "BatchNormalization"):
+            continue
+        params = inference_bn_params(graph, bn)
+        if params is None:
             continue
         t = bn.inputs[0].type
         if not isinstance(t, TensorType) or t.shape is None or len(t.shape) < 2:
@@ -33,7 +35,7 @@ def apply(graph: Graph, ctx) -> bool:
         dt = t.dtype
         if dt not in _FLOATS or not claimed_by_cpu(ctx, graph, bn):
             continue
-        scale, B, mean, var = (v.const for v in bn.inputs[1:5])
+        scale, B, mean, var = params
         if t.shape[1] != scale.shape[0]:  # unknown or mismatched channels: the kernel checks
             continue
         a, b = fold(scale, B, mean, var, float(bn.attrs.get("epsilon", 1e-5)), dt)

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..ir.graph import Graph, Node
 from ..ir.types import TensorType
-from ._pattern import const_value, is_op, only_consumer, other_input
+from ._pattern import (absorb_consumer, const_value, inference_bn_params, is_op,
+                       only_consumer, other_input, set_conv_params)
 
 NAME = "AffineFolding"
 LEVEL = 1
@@ -39,14 +40,12 @@ def channel_vector(c: np.ndarray, rank: int, channels: int) -> Optional[np.ndarr
     return c.reshape(channels).astype(np.float64)
 
 
-def _rank(node: Node, w: Optional[np.ndarray]) -> Optional[int]:
-    if w is not None:
-        return w.ndim
+def _rank(node: Node) -> Optional[int]:
     t = node.outputs[0].type
     return len(t.shape) if isinstance(t, TensorType) and t.shape is not None else None
 
 
-def _conv_params(graph: Graph, node: Node):
+def _conv_params(node: Node):
     """(W, B or None, channels) of a Conv with constant weights, else None."""
     if len(node.inputs) < 2 or node.inputs[1] is None or node.inputs[1].const is None:
         return None
@@ -55,24 +54,6 @@ def _conv_params(graph: Graph, node: Node):
     if W.dtype.kind != "f" or (B is not None and B.const is None):
         return None
     return W, (B.const if B is not None else None), W.shape[0]
-
-
-def _bn_params(graph: Graph, node: Node):
-    """(scale, B) of an inference BatchNormalization with constant parameters, else None."""
-    if node.attrs.get("training_mode", 0) or node.attrs.get("spatial", 1) == 0:
-        return None
-    if node.attrs.get("is_test", 1) == 0 and node.since_version and node.since_version < 7:
-        return None
-    if any(v is not None and (v.uses or graph.is_graph_output(v)) for v in node.outputs[1:]):
-        return None
-    params = [v.const if v is not None else None for v in node.inputs[1:5]]
-    if len(params) < 4 or any(p is None for p in params):
-        return None
-    if params[0].ndim != 1 or any(p.shape != params[0].shape for p in params):
-        return None
-    if params[0].dtype.kind != "f":
-        return None
-    return params[0], params[1]
 
 
 def _fold_one(graph: Graph, node: Node) -> bool:
@@ -86,7 +67,7 @@ def _fold_one(graph: Graph, node: Node) -> bool:
     if c is None or c.const is None or c.const.dtype.kind != "f":
         return False
     if node.op_type == "Conv":
-        found = _conv_params(graph, node)
+        found = _conv_params(node)
         if found is None:
             return False
         W, B, channels = found
@@ -96,25 +77,19 @@ def _fold_one(graph: Graph, node: Node) -> bool:
         if vec is None:
             return False
         b = B.astype(np.float64) if B is not None else np.zeros(channels)
+        w = W  # an Add only shifts the bias
         if nxt.op_type == "Mul":
-            w_new = (W.astype(np.float64) * vec.reshape((-1,) + (1,) * (W.ndim - 1)))
-            graph.replace_input(node, 1, const_value(graph, node.inputs[1].name + "_scaled",
-                                                     w_new.astype(W.dtype)))
+            w = (W.astype(np.float64) * vec.reshape((-1,) + (1,) * (W.ndim - 1))).astype(W.dtype)
             b = b * vec
         else:
             b = b + vec
-        bias = const_value(graph, (node.name or "conv") + "_bias", b.astype(W.dtype))
-        if len(node.inputs) > 2:
-            graph.replace_input(node, 2, bias)
-        else:
-            node.inputs.append(bias)
-            bias.uses.append((node, 2))
+        set_conv_params(graph, node, w, b.astype(W.dtype), "_affine")
     else:
-        found = _bn_params(graph, node)
-        rank = _rank(node, None)
+        found = inference_bn_params(graph, node)
+        rank = _rank(node)
         if found is None or rank is None:
             return False
-        scale, B = found
+        scale, B = found[:2]
         if c.const.dtype != scale.dtype:
             return False
         vec = channel_vector(c.const, rank, scale.shape[0])
@@ -130,12 +105,7 @@ def _fold_one(graph: Graph, node: Node) -> bool:
             b = b + vec
         graph.replace_input(node, 2, const_value(graph, node.inputs[2].name + "_shifted",
                                                  b.astype(B.dtype)))
-    # the producer now computes the Mul/Add's output
-    graph.remove_node(nxt)
-    node.outputs[0] = nxt.outputs[0]
-    nxt.outputs[0].producer = node
-    if graph.values.get(out.name) is out and not out.uses:
-        del graph.values[out.name]
+    absorb_consumer(graph, node, nxt)  # the producer now computes the Mul/Add's output
     return True
 
 
