@@ -106,6 +106,9 @@ class ParallelExecutor:
         for k in range(len(self.users)):  # most urgent successor first
             self.users[k].sort(key=lambda u: -self.priority[u])
         self.fns = [st.base_fn if st.base_fn is not None else st.fn for st in plan.steps]
+        #: steps with no producer to wait for, most urgent first
+        self.initial = sorted((k for k, d in enumerate(self.deps) if d == 0),
+                              key=lambda k: -self.priority[k])
         self._pool = None
         self._pool_lock = threading.Lock()
 
@@ -185,8 +188,7 @@ class ParallelExecutor:
             while k is not None:
                 k = run_one(k)
 
-        initial = sorted((k for k, d in enumerate(remaining) if d == 0),
-                         key=lambda k: -priority[k])
+        initial = self.initial
         with cv:
             for k in initial[1:]:
                 heapq.heappush(pool.heap, (-priority[k], next(pool.seq), context, work, k))
