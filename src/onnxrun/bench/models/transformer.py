@@ -7,7 +7,7 @@ import math
 import numpy as np
 import onnx
 
-from ._builder import BOOL, FLOAT, INT64, GraphBuilder, tensor_info
+from ._builder import FLOAT, INT64, GraphBuilder, tensor_info
 
 
 def _linear(g: GraphBuilder, x: str, n_in: int, n_out: int) -> str:
