@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper
 
 import onnxrun
-from onnxrun.errors import OnnxRuntimeError
 
 from . import _fuzz_common as fc
 from ._util import needs
@@ -71,12 +70,17 @@ def apply_mutation(data: bytes, m) -> bytes:
     return bytes(b)
 
 
-@fuzz(500)
-@given(st.lists(mutation, min_size=1, max_size=3))
-def test_mutated_model_bytes(mutations):
+def mutated_seed(mutations) -> bytes:
     data = SEED_BYTES
     for m in mutations:
         data = apply_mutation(data, m)
+    return data
+
+
+@fuzz(500)
+@given(st.lists(mutation, min_size=1, max_size=3))
+def test_mutated_model_bytes(mutations):
+    data = mutated_seed(mutations)
     exc = fc.check(data, np.random.default_rng(0))
     if exc is not None:
         _fail(data, exc)

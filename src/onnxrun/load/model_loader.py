@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import os
 from typing import Optional, Tuple
 
@@ -9,6 +10,7 @@ import onnx
 from google.protobuf.message import DecodeError
 
 from ..errors import Fail, InvalidArgument, InvalidGraph, InvalidProtobuf, NoSuchFile
+from .inline_data import InlineData, strip_large_raw_data
 
 MAX_IR_VERSION = onnx.IR_VERSION
 
@@ -32,10 +34,16 @@ PROTOBUF_LIMIT = 2 ** 31
 #: 2**40 nodes).
 MAX_EXPANDED_NODES = 1_000_000
 
+#: Models of at least this size have their large weights read past protobuf (inline_data).
+INLINE_MIN_MODEL_BYTES = 1 << 20
 
-def load_model(source) -> Tuple[onnx.ModelProto, Optional[str]]:
-    """Return ``(model, base_dir)``; ``base_dir`` is the folder external data is read from
-    (``None`` for a model given as bytes or as a proto without a known location)."""
+
+def load_model(source) -> Tuple[onnx.ModelProto, Optional[str], Optional[InlineData]]:
+    """Return ``(model, base_dir, inline)``; ``base_dir`` is the folder external data is read
+    from (``None`` for a model given as bytes or as a proto without a known location);
+    ``inline`` holds the large weights left out of ``model`` (see ``inline_data``), for the
+    tensor decoder, or is None."""
+    inline = None
     if isinstance(source, onnx.ModelProto):
         model, base_dir = source, None
     elif isinstance(source, (str, os.PathLike)):
@@ -47,24 +55,54 @@ def load_model(source) -> Tuple[onnx.ModelProto, Optional[str]]:
         if size >= PROTOBUF_LIMIT:
             raise InvalidProtobuf(_too_big(size))
         with open(path, "rb") as f:
-            # read(n) allocates n bytes up front: ask for the size seen (+1 to notice growth),
-            # never for the 2 GiB limit (that costs milliseconds per load)
-            data = f.read(size + 1)
-        if len(data) >= PROTOBUF_LIMIT:
-            raise InvalidProtobuf(_too_big(len(data)))
+            stripped = _strip_file(f) if size >= INLINE_MIN_MODEL_BYTES else None
+            if stripped is not None:
+                data, segments, token = stripped
+                inline = InlineData(os.dup(f.fileno()), segments, token)
+            else:
+                # read(n) allocates n bytes up front: ask for the size seen (+1 to notice
+                # growth), never for the 2 GiB limit (that costs milliseconds per load)
+                data = f.read(size + 1)
+                if len(data) >= PROTOBUF_LIMIT:
+                    raise InvalidProtobuf(_too_big(len(data)))
         model = _parse(data)
         base_dir = os.path.dirname(os.path.abspath(path))
     elif isinstance(source, (bytes, bytearray, memoryview)):
         size = memoryview(source).nbytes
         if size >= PROTOBUF_LIMIT:
             raise InvalidProtobuf(_too_big(size))
-        model, base_dir = _parse(bytes(source)), None
+        data = bytes(source)  # the same object for bytes; a private copy of anything mutable
+        stripped = strip_large_raw_data(data) if size >= INLINE_MIN_MODEL_BYTES else None
+        if stripped is not None:
+            inline = InlineData(data, stripped[1], stripped[2])
+            model = _parse(stripped[0])
+        else:
+            model = _parse(data)
+        base_dir = None
     else:
         raise TypeError(f"Unable to load from type '{type(source)}'")
     check_model_header(model)
     check_nesting(model)
     check_functions(model)
-    return model, base_dir
+    return model, base_dir, inline
+
+
+def _strip_file(f):
+    """strip_large_raw_data over the file mapped into memory (only the pages holding message
+    headers are read), or None where the file cannot be mapped or nothing is cut out."""
+    try:
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # empty, or a file system without mapping
+        return None
+    try:
+        if len(mapped) >= PROTOBUF_LIMIT:
+            raise InvalidProtobuf(_too_big(len(mapped)))
+        return strip_large_raw_data(mapped)
+    finally:
+        try:
+            mapped.close()
+        except BufferError:  # a view still alive: the mapping goes when it does
+            pass
 
 
 def _too_big(size: int) -> str:

@@ -18,6 +18,7 @@ from onnx import TensorProto, numpy_helper
 from ..errors import Fail
 from ..ir.types import dtype_of
 from .external_data import read_external_bytes
+from .inline_data import InlineData
 
 _SUB_BYTE_BITS = {TensorProto.UINT4: 4, TensorProto.INT4: 4, TensorProto.FLOAT4E2M1: 4}
 for _attr, _bits in (("UINT2", 2), ("INT2", 2), ("FLOAT6E2M3", 6), ("FLOAT6E3M2", 6)):
@@ -51,9 +52,11 @@ class TensorDecoder:
     ``max_tensor_bytes``.
     """
 
-    def __init__(self, base_dir: Optional[str] = None, max_bytes: Optional[int] = None) -> None:
+    def __init__(self, base_dir: Optional[str] = None, max_bytes: Optional[int] = None,
+                 inline: Optional[InlineData] = None) -> None:
         self.base_dir = base_dir
         self.max_bytes = int(max_bytes) if max_bytes is not None else DEFAULT_MAX_BYTES
+        self.inline = inline  # large raw_data the loader left in the model's bytes
 
     def __call__(self, tensor: TensorProto, what: str = "tensor") -> np.ndarray:
         name = tensor.name or "<unnamed>"
@@ -71,13 +74,18 @@ class TensorDecoder:
             raise fail(f"unsupported data_type {tensor.data_type}") from None
         nbytes = expected_nbytes(tensor.data_type, numel)
         if tensor.data_location == TensorProto.EXTERNAL:
-            if tensor.data_type == TensorProto.STRING:
+            raw = self.inline.take(tensor) if self.inline is not None else None
+            if raw is not None:  # raw_data read from the model's own bytes
+                if nbytes >= 0 and len(raw) != nbytes:
+                    raise fail(_raw_size_error(len(raw), dims, tensor.data_type, nbytes))
+            elif tensor.data_type == TensorProto.STRING:
                 raise fail("string tensors cannot use external data")
-            if nbytes > self.max_bytes:
+            elif nbytes > self.max_bytes:
                 raise fail(f"{nbytes} bytes of external data exceed the limit of "
                            f"{self.max_bytes} bytes (session config entry "
                            f"'session.max_tensor_bytes')")
-            raw = read_external_bytes(tensor, self.base_dir, nbytes)
+            else:
+                raw = read_external_bytes(tensor, self.base_dir, nbytes)
             if tensor.data_type not in _SUB_BYTE_BITS and sys.byteorder == "little":
                 # the common case, without copying the bytes again through a TensorProto
                 return np.frombuffer(raw, dtype=dtype_of(tensor.data_type)).reshape(dims)
@@ -88,8 +96,7 @@ class TensorDecoder:
             proto.raw_data = bytes(raw)
             tensor = proto
         elif tensor.HasField("raw_data") and nbytes >= 0 and len(tensor.raw_data) != nbytes:
-            raise fail(f"raw_data has {len(tensor.raw_data)} bytes but dims {dims} of type "
-                       f"{onnx.helper.tensor_dtype_to_string(tensor.data_type)} need {nbytes}")
+            raise fail(_raw_size_error(len(tensor.raw_data), dims, tensor.data_type, nbytes))
         elif not tensor.HasField("raw_data"):
             count = _typed_count(tensor)
             want = _typed_expected(tensor.data_type, numel)
@@ -109,6 +116,11 @@ class TensorDecoder:
         if tensor.data_type == TensorProto.STRING:
             arr = _decode_strings(arr)
         return arr
+
+
+def _raw_size_error(size: int, dims, elem: int, nbytes: int) -> str:
+    return (f"raw_data has {size} bytes but dims {dims} of type "
+            f"{onnx.helper.tensor_dtype_to_string(elem)} need {nbytes}")
 
 
 _RAW_FAST = {e: dtype_of(e) for e in (

@@ -52,7 +52,7 @@ class InferenceSession:
                  **kwargs) -> None:
         self._model_path = os.fspath(path_or_bytes) if isinstance(
             path_or_bytes, (str, os.PathLike)) else None
-        self._model, self._base_dir = load_model(path_or_bytes)
+        self._model, self._base_dir, self._inline = load_model(path_or_bytes)
         self._sess_options = sess_options if sess_options is not None else SessionOptions()
         self._disabled_optimizers = list(kwargs.get("disabled_optimizers") or [])
         self._providers = resolve_providers(providers, provider_options)
@@ -70,7 +70,8 @@ class InferenceSession:
             infer_types(self._model)
         self._ctx = SessionContext(
             self._providers, int(opts.graph_optimization_level), opts.max_tensor_bytes,
-            Converter(TensorDecoder(self._base_dir, opts.max_tensor_bytes)), opts._config,
+            Converter(TensorDecoder(self._base_dir, opts.max_tensor_bytes, self._inline)),
+            opts._config,
             disabled_optimizers=self._disabled_optimizers)
         if opts.enable_profiling:
             self._profiler = Profiler(opts.profile_file_prefix)
@@ -234,10 +235,6 @@ class InferenceSession:
 
     def enable_fallback(self) -> None:
         """No-op: onnxrun never falls back silently."""
-
-    @property
-    def _model_bytes(self) -> bytes:
-        return self._model.SerializeToString()
 
 
 class _null:
