@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import InvalidArgument
 from ..framework import run_context, threads
 from ..framework.executor import run_plan
+from ..framework.init_memory import no_huge_page_advice
 from ..framework.parallel import ParallelExecutor
 from ..framework.session_state import SessionContext
 from ..ir.convert import Converter, model_to_ir
@@ -75,7 +76,8 @@ class InferenceSession:
             disabled_optimizers=self._disabled_optimizers)
         if opts.enable_profiling:
             self._profiler = Profiler(opts.profile_file_prefix)
-        with self._profiler.span("session_initialization") if self._profiler else _null():
+        with self._profiler.span("session_initialization") if self._profiler else _null(), \
+                no_huge_page_advice():
             graph = self._new_graph()
             self._original_values = set(graph.values)
             defaults = graph.input_defaults
@@ -133,7 +135,9 @@ class InferenceSession:
                 for n in extras:
                     if n not in self._original_values:
                         raise InvalidArgument(f"Invalid output name:{n}")
-                core = _Core(self._new_graph(sorted(extras)), self._ctx, self._sess_options)
+                with no_huge_page_advice():
+                    core = _Core(self._new_graph(sorted(extras)), self._ctx,
+                                 self._sess_options)
                 self._extra_cores[extras] = core
         return core
 

@@ -67,6 +67,10 @@ def _with_bias_column(wmat, bias):
     return out
 
 
+def _winograd_tiles(out_sp) -> int:
+    return (-(-out_sp[0] // 2)) * (-(-out_sp[1] // 2))
+
+
 @kernel("Conv", since=1, fresh=True)
 class Conv(OpKernel):
     """Conv for every opset version (the versions differ only in allowed types)."""
@@ -97,6 +101,11 @@ class Conv(OpKernel):
     def _static_outputs(self, info, W):
         """Output positions per image when the input's spatial shape is known at init (shape
         inference), else None."""
+        out_sp = self._static_out_shape(info, W)
+        return None if out_sp is None else math.prod(out_sp)
+
+    def _static_out_shape(self, info, W):
+        """The output's spatial shape when the input's is known at init, else None."""
         types = getattr(info, "input_types", None)
         shape = getattr(types[0], "shape", None) if types else None
         if shape is None or len(shape) != W.ndim:
@@ -111,7 +120,7 @@ class Conv(OpKernel):
             out_sp = out_shape_and_pads(sp, ks, strides, dil, pads, self.auto_pad)[0]
         except InvalidArgument:
             return None
-        return math.prod(out_sp)
+        return out_sp
 
     def _check_w(self, W):
         if W.ndim < 3:
@@ -138,8 +147,13 @@ class Conv(OpKernel):
                 and M >= WINOGRAD_MIN_OUT_CHANNELS and Cg >= WINOGRAD_MIN_CHANNELS
                 and cdt in (np.float32, np.float64)):
             wmat = np.ascontiguousarray(W.reshape(1, M, -1))
+            out_sp = self._static_out_shape(info, W) if info is not None else None
+            # the im2col weights are for outputs too small for Winograd: built only when the
+            # output shape is unknown at init or small
+            small = out_sp is None or _winograd_tiles(out_sp) < WINOGRAD_MIN_TILES
             return _Prepared("winograd", U=_winograd.filter_transform(W, bias), wmat=wmat,
-                             wmat_b=_with_bias_column(wmat, bias), bias_in=bias is not None)
+                             wmat_b=_with_bias_column(wmat, bias) if small else None,
+                             bias_in=bias is not None)
         if Cg == 1 and M == G:
             # depthwise: (C, k...) one filter per channel; 2-D: GEMM rows with the bias
             wdw = np.ascontiguousarray(W.reshape((M,) + ks))
@@ -208,8 +222,10 @@ class Conv(OpKernel):
         if any(o == 0 for o in out_sp) or N == 0 or M == 0:
             return np.zeros((N, M) + tuple(out_sp), dtype=out_dt)
         algo = prep.algo
-        if algo == "winograd" and (-(-out_sp[0] // 2)) * (-(-out_sp[1] // 2)) < WINOGRAD_MIN_TILES:
+        if algo == "winograd" and _winograd_tiles(out_sp) < WINOGRAD_MIN_TILES:
             algo = "im2col"
+            if prep.wmat_b is None:  # a shape other than the one known at init
+                prep.wmat_b = _with_bias_column(prep.wmat, B if prep.bias_in else None)
         bias_done = B is None
         if algo == "winograd":
             U = prep.U

@@ -13,7 +13,7 @@ from ._common import compute_dtype
 
 #: constant B up to this size is stored transposed and contiguous at init; larger ones (e.g.
 #: the 400 MB fully connected layers of VGG) are used through a transposed view instead.
-PRETRANSPOSE_MAX_BYTES = 64 << 20
+PRETRANSPOSE_MAX_BYTES = 16 << 20
 
 
 def _gemm_dtype(dt):
