@@ -56,14 +56,16 @@ class Node:
         self.kernel_def = None  # assigned by the partitioner
         self.origin: Optional[str] = None  # e.g. name of the node this one was expanded from
 
-    def subgraphs(self) -> Iterator[Tuple[str, "Graph"]]:
-        """(attribute name, graph) for each graph-valued attribute."""
+    def subgraphs(self) -> List[Tuple[str, "Graph"]]:
+        """(attribute name, graph) for each graph-valued attribute (a list: most nodes have
+        none, and an empty list is cheaper than a generator on every graph walk)."""
+        found = []
         for key, val in self.attrs.items():
             if isinstance(val, Graph):
-                yield key, val
+                found.append((key, val))
             elif isinstance(val, list) and val and isinstance(val[0], Graph):
-                for g in val:
-                    yield key, g
+                found.extend((key, g) for g in val)
+        return found
 
     def describe(self) -> str:
         """How errors name a node: op, domain, name."""
@@ -165,8 +167,10 @@ class Graph:
         """Every (graph, node) here and in all nested subgraphs."""
         for node in self.nodes:
             yield self, node
-            for _, sub in node.subgraphs():
-                yield from sub.walk()
+            subs = node.subgraphs()
+            if subs:
+                for _, sub in subs:
+                    yield from sub.walk()
 
     def __repr__(self) -> str:
         return f"Graph({self.name!r}, {len(self.nodes)} nodes)"

@@ -145,22 +145,30 @@ def check_nesting(model: onnx.ModelProto, limit: int = MAX_NESTING) -> None:
     """
     # ``where`` is a linked list (parent's where, message), described only for an error
     stack = [(model, 0, 0, None, 1)]
+    categories = _CATEGORIES
     while stack:
         msg, graphs, types, where, depth = stack.pop()
-        if msg.DESCRIPTOR is _TENSOR:
+        desc = msg.DESCRIPTOR
+        if desc is _TENSOR:
             _check_tensor_strings(msg, where)  # never touch raw_data: it may be gigabytes
             continue
+        if (desc is _TYPE and types < limit and depth + 3 <= MAX_MESSAGE_DEPTH
+                and _plain_tensor_type(msg)):
+            continue  # the common case, without visiting its four nested messages
         for field, value in msg.ListFields():
-            ftype = field.type
-            if ftype == _STRING:
-                values = value if _is_repeated(field) else (value,)
-                for v in values:
-                    if not isinstance(v, str):
-                        raise InvalidProtobuf(
-                            f"Failed to load model: field {field.full_name} of "
-                            f"{_where(where)} is not valid UTF-8 ({bytes(v)[:40]!r})")
+            cat = categories.get(field)
+            if cat is None:
+                cat = categories[field] = _category(field)
+            if cat is _SCALAR:
                 continue
-            if ftype != _MESSAGE and ftype != _GROUP:
+            if cat is _STR or cat is _STRS:
+                if (type(value) is not str) if cat is _STR else (
+                        value and not _all_str(value)):
+                    bad = value if cat is _STR else next(
+                        v for v in value if type(v) is not str)
+                    raise InvalidProtobuf(
+                        f"Failed to load model: field {field.full_name} of "
+                        f"{_where(where)} is not valid UTF-8 ({bytes(bad)[:40]!r})")
                 continue
             kind = field.message_type.full_name
             g = graphs + (kind == "onnx.GraphProto")
@@ -176,11 +184,39 @@ def check_nesting(model: onnx.ModelProto, limit: int = MAX_NESTING) -> None:
                     f"Failed to load model because protobuf parsing failed. Messages are "
                     f"nested more than {MAX_MESSAGE_DEPTH} deep (protobuf's limit; in "
                     f"{_where(where)}), e.g. subgraphs nested more than about 30 levels")
-            if _is_repeated(field):
+            if cat is _MSGS:
                 for child in value:
                     stack.append((child, g, t, (where, child), depth + 1))
             else:
                 stack.append((value, g, t, (where, value), depth + 1))
+
+
+# what check_nesting does with a field, decided once per field descriptor
+_SCALAR, _STR, _STRS, _MSG, _MSGS = "scalar", "str", "strs", "msg", "msgs"
+_CATEGORIES: dict = {}
+
+
+def _category(field) -> str:
+    if field.type == _STRING:
+        return _STRS if _is_repeated(field) else _STR
+    if field.type in (_MESSAGE, _GROUP):
+        return _MSGS if _is_repeated(field) else _MSG
+    return _SCALAR
+
+
+def _plain_tensor_type(tp) -> bool:
+    """True for a tensor type whose strings (denotations, dimension names) are all text;
+    False sends the type through the general walk (other kinds, and for its error)."""
+    if tp.WhichOneof("value") != "tensor_type" or type(tp.denotation) is not str:
+        return False
+    for d in tp.tensor_type.shape.dim:
+        if type(d.dim_param) is not str or type(d.denotation) is not str:
+            return False
+    return True
+
+
+def _all_str(values) -> bool:
+    return set(map(type, values)) == {str}
 
 
 def _where(where) -> str:
@@ -196,10 +232,13 @@ def _where(where) -> str:
 
 
 _TENSOR = onnx.TensorProto.DESCRIPTOR
+_TYPE = onnx.TypeProto.DESCRIPTOR
 
 
 def _check_tensor_strings(t: onnx.TensorProto, where) -> None:
     """The string fields of a TensorProto (name, doc string, external data entries)."""
+    if type(t.name) is str and type(t.doc_string) is str and not t.external_data:
+        return
     values = [("name", t.name), ("doc_string", t.doc_string)]
     for e in t.external_data:
         values += [("external_data.key", e.key), ("external_data.value", e.value)]

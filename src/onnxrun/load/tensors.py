@@ -59,6 +59,9 @@ class TensorDecoder:
         self.inline = inline  # large raw_data the loader left in the model's bytes
 
     def __call__(self, tensor: TensorProto, what: str = "tensor") -> np.ndarray:
+        fast = _quick_decode(tensor)
+        if fast is not None:
+            return fast
         name = tensor.name or "<unnamed>"
 
         def fail(why: str) -> Fail:
@@ -147,6 +150,33 @@ def _fast_decode(tensor: TensorProto, dims) -> Optional[np.ndarray]:
     if field is None:
         return None
     return np.array(getattr(tensor, field), dtype=_RAW_FAST[elem]).reshape(dims)
+
+
+def _quick_decode(tensor: TensorProto) -> Optional[np.ndarray]:
+    """The most common tensor (raw little-endian data of a plain numeric type, or a typed
+    field, whose size matches its dims) without the general path's bookkeeping; None for
+    anything else, which the general path decodes or refuses with its errors."""
+    if tensor.data_location != TensorProto.DEFAULT or sys.byteorder != "little":
+        return None
+    dt = _RAW_FAST.get(tensor.data_type)
+    if dt is None:
+        return None
+    dims = tensor.dims
+    if any(d < 0 for d in dims):
+        return None
+    numel = math.prod(dims)
+    if tensor.HasField("raw_data"):
+        raw = tensor.raw_data
+        if len(raw) != numel * dt.itemsize:
+            return None
+        return np.frombuffer(raw, dtype=dt).reshape(dims)
+    field = _TYPED_FAST.get(tensor.data_type)
+    if field is None:
+        return None
+    values = getattr(tensor, field)
+    if len(values) != numel:
+        return None
+    return np.array(values, dtype=dt).reshape(dims)
 
 
 def _typed_count(tensor: TensorProto):

@@ -37,11 +37,16 @@ def transformers() -> List:
     return _TRANSFORMERS
 
 
-def _graphs(graph: Graph):
-    yield graph
-    for _, node in list(graph.walk()):
-        for _, sub in node.subgraphs():
-            yield sub
+def _graphs(graph: Graph) -> List[Graph]:
+    """``graph`` and every subgraph in it, at any depth."""
+    found, i = [graph], 0
+    while i < len(found):
+        for node in found[i].nodes:
+            subs = node.subgraphs()
+            if subs:
+                found.extend(sub for _, sub in subs)
+        i += 1
+    return found
 
 
 def optimize(graph: Graph, level: int, ctx) -> List[str]:
@@ -54,7 +59,7 @@ def optimize(graph: Graph, level: int, ctx) -> List[str]:
         active = [t for t in transformers() if t.LEVEL == lvl and t.NAME not in disabled]
         for _ in range(8):
             changed = False
-            graphs = list(_graphs(graph))  # transformers never add or remove subgraphs
+            graphs = _graphs(graph)  # transformers never add or remove subgraphs
             for t in active:
                 for g in graphs:
                     if t.apply(g, ctx):

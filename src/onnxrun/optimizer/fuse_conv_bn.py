@@ -16,7 +16,7 @@ ORDER = 30
 def apply(graph: Graph, ctx) -> bool:
     changed = False
     for conv in list(graph.nodes):
-        if not is_op(conv, "Conv") or conv not in graph.nodes:
+        if not is_op(conv, "Conv"):  # the pass removes only BNs
             continue
         W = conv.inputs[1].const if len(conv.inputs) > 1 and conv.inputs[1] is not None else None
         B = conv.inputs[2] if len(conv.inputs) > 2 else None
