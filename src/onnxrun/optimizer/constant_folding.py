@@ -31,7 +31,7 @@ def _foldable(node, graph: Graph) -> bool:
 
 
 def apply(graph: Graph, ctx) -> bool:
-    changed = False
+    folded = []
     for node in list(graph.nodes):
         if not _foldable(node, graph):
             continue
@@ -54,6 +54,6 @@ def apply(graph: Graph, ctx) -> bool:
             if v is not None:
                 v.const = r
                 v.producer = None
-        graph.remove_node(node)
-        changed = True
-    return changed
+        folded.append(node)
+    graph.remove_nodes(folded)
+    return bool(folded)

@@ -29,7 +29,9 @@ def apply(graph: Graph, ctx) -> bool:
         scale, beta, mean, var = (p.astype(np.float64) for p in params)
         eps = float(bn.attrs.get("epsilon", 1e-5))
         s = scale / np.sqrt(var + eps)
-        w_new = (W.astype(np.float64) * s.reshape((-1,) + (1,) * (W.ndim - 1))).astype(W.dtype)
+        # the per-channel factors in float64, the weights scaled in their own type (one
+        # rounding more than scaling in float64, without two full-size conversions)
+        w_new = W * s.astype(W.dtype).reshape((-1,) + (1,) * (W.ndim - 1))
         b_old = B.const.astype(np.float64) if B is not None else np.zeros(W.shape[0])
         b_new = ((b_old - mean) * s + beta).astype(W.dtype)
         set_conv_params(graph, conv, w_new, b_new, "_bn")

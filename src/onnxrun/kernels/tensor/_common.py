@@ -40,7 +40,8 @@ def int_list(value, what: str = "input", allow_float: bool = False) -> List[int]
         arr = arr.astype(np.int64)
     if arr.dtype.kind not in "iub":
         raise InvalidArgument(f"{what} must be an integer tensor, got {arr.dtype}")
-    return [int(v) for v in arr.reshape(-1)]
+    out = arr.reshape(-1).tolist()  # Python ints, without a NumPy scalar per element
+    return [int(v) for v in out] if arr.dtype.kind == "b" else out
 
 
 def scalar_int(value, what: str, allow_float: bool = False) -> int:
