@@ -174,3 +174,21 @@ def test_mutated_bytes_through_the_inline_path(mutations):
 def test_seed_goes_inline_with_low_thresholds():
     with mock.patch.object(inline_data, "MIN_BYTES", 8):
         assert strip_large_raw_data(SEED_BYTES) is not None
+
+
+def test_long_attribute_lists_are_skipped_not_walked():
+    # a node with 100,000 unpacked ints (a tree ensemble's lists look like this) next to a
+    # large initializer: the walk leaves the attribute at its first list entry, so even a
+    # small field budget reaches the initializer behind it
+    big = numpy_helper.from_array(W, "W")
+    node = helper.make_node("MatMul", ["X", "W"], ["Y"], name="mm")
+    node.attribute.append(helper.make_attribute("long_list", list(range(100_000))))
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT,
+                                                                      [1, N])],
+                          [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, N])], [big])
+    data = helper.make_model(g).SerializeToString()
+    with mock.patch.object(inline_data, "MAX_FIELDS", 1000):
+        result = strip_large_raw_data(data)
+    assert result is not None and len(result[1]) == 1
+    with mock.patch.object(inline_data, "MAX_FIELDS", 10):  # budget spent: protobuf parses
+        assert strip_large_raw_data(data) is None

@@ -37,11 +37,23 @@ _CHILDREN = {
     _ATTR: {5: _TENSOR, 6: _GRAPH, 10: _TENSOR, 11: _GRAPH},  # AttributeProto.t/g/tensors/graphs
 }
 _DATA_TYPE, _RAW_DATA, _EXTERNAL_DATA, _DATA_LOCATION = 2, 9, 13, 14  # TensorProto fields
+#: fields after which the walk leaves a message as it is: an attribute's scalar and list values
+#: (one attribute holds one value, so such an attribute holds no tensor; its lists may be a
+#: million unpacked entries) and a tensor's typed data and segment (never cut out together
+#: with raw_data)
+_GIVE_UP = {_ATTR: {2, 3, 4, 7, 8, 9}, _TENSOR: {3, 4, 5, 6, 7, 10, 11}}
+#: most fields the walk visits before it leaves the whole model to protobuf (a bound on its
+#: Python time for graphs of very many small messages)
+MAX_FIELDS = 200_000
 _EXTERNAL, _STRING = 1, 8  # TensorProto.EXTERNAL, TensorProto.STRING
 
 
 class _Malformed(Exception):
     """The bytes are not what the walk expects; protobuf's parser gets the original."""
+
+
+class _GiveUp(Exception):
+    """This message holds nothing to cut out: it is kept as it is."""
 
 
 def _varint(buf, pos: int, end: int) -> Tuple[int, int]:
@@ -84,11 +96,17 @@ class _Walk:
         self.min_bytes = min_bytes
         self.token = token
         self.segments: Dict[int, int] = {}  # offset -> length of every raw_data cut out
+        self.budget = MAX_FIELDS
 
-    def fields(self, start: int, end: int):
-        """(field number, wire type, start of the field's tag, payload start, payload end)."""
+    def fields(self, start: int, end: int, kind: int):
+        """(field number, wire type, start of the field's tag, payload start, payload end);
+        stops early (raising _GiveUp) at a field that rules out a tensor to cut out."""
         buf, pos = self.buf, start
+        give_up = _GIVE_UP.get(kind, ())
         while pos < end:
+            self.budget -= 1
+            if self.budget < 0:
+                raise _Malformed  # too many fields to walk in Python: protobuf parses it all
             key, p = _varint(buf, pos, end)
             wire = key & 7
             if wire == 2:
@@ -104,17 +122,25 @@ class _Walk:
                 raise _Malformed
             if q > end:
                 raise _Malformed
+            if key >> 3 in give_up:
+                raise _GiveUp
             yield key >> 3, wire, pos, p, q
             pos = q
 
     def message(self, start: int, end: int, kind: int) -> Optional[List]:
         """The rewritten message as pieces (bytes and views), or None if it is unchanged."""
-        if kind == _TENSOR:
-            return self.tensor(start, end)
+        try:
+            if kind == _TENSOR:
+                return self.tensor(start, end)
+            return self.container(start, end, kind)
+        except _GiveUp:
+            return None
+
+    def container(self, start: int, end: int, kind: int) -> Optional[List]:
         children = _CHILDREN[kind]
         pieces: List = []
         last = start
-        for number, wire, tag, p, q in self.fields(start, end):
+        for number, wire, tag, p, q in self.fields(start, end, kind):
             child = children.get(number) if wire == 2 else None
             if child is None or q - p < self.min_bytes:
                 continue
@@ -134,7 +160,7 @@ class _Walk:
     def tensor(self, start: int, end: int) -> Optional[List]:
         raw = []
         elem = 0
-        for number, wire, tag, p, q in self.fields(start, end):
+        for number, wire, tag, p, q in self.fields(start, end, _TENSOR):
             if number in (_EXTERNAL_DATA, _DATA_LOCATION):
                 return None  # already external (or marked so): left as it is
             if number == _DATA_TYPE and wire == 0:
