@@ -29,9 +29,13 @@ def apply(graph: Graph, ctx) -> bool:
         scale, beta, mean, var = (p.astype(np.float64) for p in params)
         eps = float(bn.attrs.get("epsilon", 1e-5))
         s = scale / np.sqrt(var + eps)
-        # the per-channel factors in float64, the weights scaled in their own type (one
-        # rounding more than scaling in float64, without two full-size conversions)
-        w_new = W * s.astype(W.dtype).reshape((-1,) + (1,) * (W.ndim - 1))
+        shape = (-1,) + (1,) * (W.ndim - 1)
+        if W.dtype in (np.float32, np.float64):
+            # factors in float64, float32 weights scaled in float32: one rounding more than
+            # scaling in float64, without two full-size conversions
+            w_new = W * s.astype(W.dtype).reshape(shape)
+        else:  # 16-bit floats: a factor rounded to 16 bits would cost accuracy
+            w_new = (W.astype(np.float64) * s.reshape(shape)).astype(W.dtype)
         b_old = B.const.astype(np.float64) if B is not None else np.zeros(W.shape[0])
         b_new = ((b_old - mean) * s + beta).astype(W.dtype)
         set_conv_params(graph, conv, w_new, b_new, "_bn")
