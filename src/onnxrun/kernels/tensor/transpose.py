@@ -39,9 +39,8 @@ def _blocksize(info) -> int:
     return b
 
 
-@kernel("DepthToSpace", since=1)
-class DepthToSpace(OpKernel):
-    """Move depth into spatial blocks (modes DCR and, from opset 11, CRD)."""
+class _BlockRearrange(OpKernel):
+    """DepthToSpace / SpaceToDepth: attribute ``blocksize``, ``mode`` DCR or CRD, 4-D input."""
 
     def __init__(self, info):
         super().__init__(info)
@@ -50,10 +49,19 @@ class DepthToSpace(OpKernel):
         if self.mode not in ("DCR", "CRD"):
             raise InvalidArgument(f"mode must be 'DCR' or 'CRD', got {self.mode!r}")
 
-    def __call__(self, x):
+    @staticmethod
+    def _shape(x):
         if x.ndim != 4:
             raise InvalidArgument(f"input must be 4-D (N, C, H, W), got shape {list(x.shape)}")
-        n, c, h, w = x.shape
+        return x.shape
+
+
+@kernel("DepthToSpace", since=1)
+class DepthToSpace(_BlockRearrange):
+    """Move depth into spatial blocks (modes DCR and, from opset 11, CRD)."""
+
+    def __call__(self, x):
+        n, c, h, w = self._shape(x)
         b = self.b
         if c % (b * b):
             raise InvalidArgument(f"channels {c} are not divisible by blocksize^2 = {b * b}")
@@ -65,20 +73,11 @@ class DepthToSpace(OpKernel):
 
 
 @kernel("SpaceToDepth", since=1)
-class SpaceToDepth(OpKernel):
+class SpaceToDepth(_BlockRearrange):
     """Move spatial blocks into depth (modes DCR and, from opset 28, CRD)."""
 
-    def __init__(self, info):
-        super().__init__(info)
-        self.b = _blocksize(info)
-        self.mode = info.attr("mode", "DCR")
-        if self.mode not in ("DCR", "CRD"):
-            raise InvalidArgument(f"mode must be 'DCR' or 'CRD', got {self.mode!r}")
-
     def __call__(self, x):
-        if x.ndim != 4:
-            raise InvalidArgument(f"input must be 4-D (N, C, H, W), got shape {list(x.shape)}")
-        n, c, h, w = x.shape
+        n, c, h, w = self._shape(x)
         b = self.b
         if h % b or w % b:
             raise InvalidArgument(f"spatial dims {h}x{w} are not divisible by blocksize {b}")
