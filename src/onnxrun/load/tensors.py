@@ -59,7 +59,7 @@ class TensorDecoder:
         self.inline = inline  # large raw_data the loader left in the model's bytes
 
     def __call__(self, tensor: TensorProto, what: str = "tensor") -> np.ndarray:
-        fast = _quick_decode(tensor)
+        fast = _quick_decode(tensor)  # every plain numeric tensor whose size is right
         if fast is not None:
             return fast
         name = tensor.name or "<unnamed>"
@@ -107,9 +107,6 @@ class TensorDecoder:
                 raise fail(f"holds {count} values but dims {dims} need {want}")
         elif tensor.data_location not in (TensorProto.DEFAULT,):
             raise fail(f"unknown data_location {tensor.data_location}")
-        fast = _fast_decode(tensor, dims)
-        if fast is not None:
-            return fast
         try:
             arr = numpy_helper.to_array(tensor)
         except Exception as exc:  # malformed content that passed the size checks
@@ -132,24 +129,6 @@ _RAW_FAST = {e: dtype_of(e) for e in (
     TensorProto.UINT16, TensorProto.UINT32, TensorProto.UINT64, TensorProto.BOOL)}
 _TYPED_FAST = {TensorProto.FLOAT: "float_data", TensorProto.DOUBLE: "double_data",
                TensorProto.INT32: "int32_data", TensorProto.INT64: "int64_data"}
-
-
-def _fast_decode(tensor: TensorProto, dims) -> Optional[np.ndarray]:
-    """The common cases decoded directly (sizes already checked): raw little-endian data of
-    the plain numeric types, and the typed fields that hold values as they are. None: use
-    onnx's numpy_helper."""
-    elem = tensor.data_type
-    if tensor.data_location != TensorProto.DEFAULT:
-        return None
-    if tensor.HasField("raw_data"):
-        dt = _RAW_FAST.get(elem)
-        if dt is None or sys.byteorder != "little":
-            return None
-        return np.frombuffer(tensor.raw_data, dtype=dt).reshape(dims)
-    field = _TYPED_FAST.get(elem)
-    if field is None:
-        return None
-    return np.array(getattr(tensor, field), dtype=_RAW_FAST[elem]).reshape(dims)
 
 
 def _quick_decode(tensor: TensorProto) -> Optional[np.ndarray]:
