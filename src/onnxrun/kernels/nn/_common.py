@@ -30,6 +30,19 @@ def ints_attr(info, name: str) -> Optional[List[int]]:
     return None if v is None else [int(x) for x in v]
 
 
+def conv_attrs(kernel, info) -> None:
+    """Set the attributes Conv and ConvTranspose share on ``kernel``: auto_pad, group,
+    kernel_shape, strides, dilations, pads."""
+    kernel.auto_pad = auto_pad_attr(info)
+    kernel.group = int(info.attr("group", 1))
+    if kernel.group < 1:
+        raise InvalidArgument(f"group must be >= 1, got {kernel.group}")
+    kernel.kernel_shape = ints_attr(info, "kernel_shape")
+    kernel.strides = ints_attr(info, "strides")
+    kernel.dilations = ints_attr(info, "dilations")
+    kernel.pads = ints_attr(info, "pads")
+
+
 def spatial_params(nsp: int, kernel: Sequence[int], strides, dilations, pads):
     """Fill defaults (1 stride, 1 dilation, 0 pads) and check lengths against ``nsp``."""
     strides = list(strides) if strides else [1] * nsp

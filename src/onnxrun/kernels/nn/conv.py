@@ -20,8 +20,8 @@ from ..base import OpKernel
 from ..registry import kernel
 from . import _conv_depthwise, _winograd
 from ._conv_epilogue import add_channel_bias
-from ._common import (auto_pad_attr, compute_dtype, ints_attr, out_shape_and_pads,
-                      pad_spatial, spatial_params, windows)
+from ._common import (compute_dtype, conv_attrs, out_shape_and_pads, pad_spatial,
+                      spatial_params, windows)
 
 #: Winograd pays off from this many input channels on (measured: at 64 channels on 56x56 maps
 #: the transforms cost more than the GEMM saves) ...
@@ -77,14 +77,7 @@ class Conv(OpKernel):
 
     def __init__(self, info):
         super().__init__(info)
-        self.auto_pad = auto_pad_attr(info)
-        self.group = int(info.attr("group", 1))
-        if self.group < 1:
-            raise InvalidArgument(f"group must be >= 1, got {self.group}")
-        self.kernel_shape = ints_attr(info, "kernel_shape")
-        self.strides = ints_attr(info, "strides")
-        self.dilations = ints_attr(info, "dilations")
-        self.pads = ints_attr(info, "pads")
+        conv_attrs(self, info)
         self.prepared = None
         # geometry (kernel, strides, dilations, output shape, pads) per (X, W) shapes: a pure
         # function of the shapes and attributes, computed once per shape

@@ -9,7 +9,7 @@ from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
 from ._col2im import col2im
-from ._common import auto_pad_attr, compute_dtype, ints_attr, spatial_params
+from ._common import compute_dtype, conv_attrs, ints_attr, spatial_params
 
 
 @kernel("ConvTranspose", since=1, fresh=True)
@@ -18,14 +18,7 @@ class ConvTranspose(OpKernel):
 
     def __init__(self, info):
         super().__init__(info)
-        self.auto_pad = auto_pad_attr(info)
-        self.group = int(info.attr("group", 1))
-        if self.group < 1:
-            raise InvalidArgument(f"group must be >= 1, got {self.group}")
-        self.kernel_shape = ints_attr(info, "kernel_shape")
-        self.strides = ints_attr(info, "strides")
-        self.dilations = ints_attr(info, "dilations")
-        self.pads = ints_attr(info, "pads")
+        conv_attrs(self, info)
         self.output_padding = ints_attr(info, "output_padding")
         self.output_shape = ints_attr(info, "output_shape")
         W = info.const_inputs[1] if len(info.const_inputs) > 1 else None

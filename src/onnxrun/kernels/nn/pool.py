@@ -8,7 +8,7 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._common import (auto_pad_attr, compute_dtype, flat_taps_2d, ints_attr, out_shape_and_pads,
+from ._common import (auto_pad_attr, compute_dtype, ints_attr, out_shape_and_pads,
                       pad_spatial, spatial_params, windows)
 
 
