@@ -13,7 +13,8 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("ONNX backend suite")
     terminalreporter.write_line(
         f"backend cases: {len(passed) + len(xpassed)} of {total} pass "
-        f"({len(xfailed)} excluded with reasons in tests/backend/excluded.txt)")
+        f"({len(xfailed)} excluded with reasons in tests/backend/excluded.txt or, where the "
+        "expected output depends on an installed package, tests/backend/harness.py)")
     if xpassed:
         names = ", ".join(r.nodeid.split("[", 1)[-1].rstrip("]") for r in xpassed)
         terminalreporter.write_line(

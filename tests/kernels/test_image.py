@@ -343,3 +343,16 @@ def test_image_decoder_png_formats():
     m = make_model("ImageDecoder", [("d", junk)], opset=20)
     (y,) = ours(m, [("d", junk)])
     assert y.size == 0 and y.dtype == np.uint8
+
+
+def test_image_decoder_without_pillow_says_so(monkeypatch):
+    """Pillow is optional: without it the op fails with onnxrun's NotImplemented naming it."""
+    import sys
+    from onnxrun.errors import NotImplemented as OrtNotImplemented
+    monkeypatch.setitem(sys.modules, "PIL", None)  # makes `from PIL import Image` raise
+    monkeypatch.setitem(sys.modules, "PIL.Image", None)
+    data = np.frombuffer(b"\x89PNG\r\n\x1a\n", np.uint8)
+    m = make_model("ImageDecoder", [("d", data)], opset=20)
+    with pytest.raises(OrtNotImplemented, match="ImageDecoder needs the optional dependency "
+                                                "Pillow"):
+        ours(m, [("d", data)])

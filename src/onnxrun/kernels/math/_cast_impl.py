@@ -151,14 +151,43 @@ def _to_e8m0(x: np.ndarray, saturate: bool, round_mode: str) -> np.ndarray:
     return code.astype(np.uint8).view(E8M0)
 
 
+def _narrow_bits(target: np.dtype) -> int:
+    return 4 if "4" in target.name else 2
+
+
 def _wrap_int(v: np.ndarray, target: np.dtype) -> np.ndarray:
     """Integers -> sub-byte int type, keeping the low bits (two's complement)."""
-    bits = 4 if "4" in target.name else 2
-    mask = (1 << bits) - 1
-    w = np.bitwise_and(v.astype(np.int64, copy=False), mask)
+    bits = _narrow_bits(target)
+    w = np.bitwise_and(v.astype(np.int64, copy=False), (1 << bits) - 1)
     if target.name.startswith("int"):
         w = np.where(w >= (1 << (bits - 1)), w - (1 << bits), w)
     return w.astype(np.int8).astype(target)
+
+
+def _float_to_narrow_int(x: np.ndarray, target: np.dtype) -> np.ndarray:
+    """Floats -> INT4 / UINT4 / INT2 / UINT2, onnxrun's rule (not ml_dtypes'):
+
+    * round to the nearest integer, ties to even, then keep the low 4 (or 2) bits of the
+      two's-complement value: ONNX's rule (docs/technical/int4.md: "rounding to the nearest
+      even integer and truncating"), so 9 -> INT4 -7, -9 -> INT4 7, 17 -> UINT4 1;
+    * NaN and +-inf -> 0 (ONNX leaves them undefined; onnxruntime gives 0 too).
+
+    onnxruntime (1.32, measured) keeps the low bits as well but rounds exact halves away from
+    zero (2.5 -> 3, -0.5 -> -1), where ONNX and onnxrun give 2 and 0; that is the only
+    difference. ml_dtypes' own float -> int4 conversion changed between releases (0.5 keeps the
+    low bits of the truncated value; 0.7 maps out-of-range values to 0), so it is not used for
+    values outside the target's range: the result is reduced into range first, exactly
+    (``fmod`` of an integral float is exact at any magnitude), and only in-range integers reach
+    ml_dtypes.
+    """
+    bits = _narrow_bits(target)
+    span = float(1 << bits)
+    r = np.fmod(np.rint(x.astype(F64, copy=False)), span)  # in (-span, span), or NaN
+    r = np.where(r < 0, r + span, r)
+    r = np.where(np.isfinite(r), r, 0.0)
+    if target.name.startswith("int"):
+        r = np.where(r >= span / 2, r - span, r)
+    return r.astype(np.int8).astype(target)
 
 
 def cast_numeric(x: np.ndarray, target: np.dtype, saturate: bool = True,
@@ -182,7 +211,7 @@ def cast_numeric(x: np.ndarray, target: np.dtype, saturate: bool = True,
         return _to_e8m0(x, saturate, round_mode)
     if is_narrow_int(target):
         if x.dtype.kind == "f":
-            x = np.trunc(x).astype(np.int64)
+            return _float_to_narrow_int(x, target)
         return _wrap_int(x, target)
     if target in FLOAT8_SAT:
         if x.dtype.kind in "iub":
