@@ -1,7 +1,8 @@
 """The official ONNX backend suite, run through onnxrun the way onnx's own runner compares.
 
 Cases: node cases from ``onnx.backend.test.case.node.collect_testcases`` (cached in
-``.cache/`` at the repo root, keyed by onnx's version), model cases shipped as data under
+``.cache/`` at the repo root, keyed by the versions of onnx, NumPy and ml_dtypes, which compute
+their references), model cases shipped as data under
 ``onnx/backend/test/data/{simple,pytorch-converted,pytorch-operator}``, and the light models.
 """
 
@@ -37,7 +38,9 @@ class Case:
 
 def node_cases() -> List[Case]:
     os.makedirs(CACHE, exist_ok=True)
-    path = os.path.join(CACHE, f"node_cases_onnx{onnx.__version__}.pkl")
+    import ml_dtypes  # the references of some cases are computed with it (and NumPy)
+    path = os.path.join(CACHE, f"node_cases_onnx{onnx.__version__}_np{np.__version__}_"
+                               f"mld{ml_dtypes.__version__}.pkl")
     if os.path.exists(path):
         with open(path, "rb") as f:
             return pickle.load(f)

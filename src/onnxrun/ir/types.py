@@ -150,10 +150,12 @@ def type_from_proto(tp) -> Optional[TypeInfo]:
 
 
 def _shape_from_proto(t) -> Tuple[Dim, ...]:
+    """Dims: ints, symbolic names, or None for unknown. A negative ``dim_value`` (PaddlePaddle
+    and some other exporters write -1 for a dynamic size) is unknown, as in onnxruntime."""
     dims = []
     for d in t.shape.dim:
         which = d.WhichOneof("value")
-        if which == "dim_value":
+        if which == "dim_value" and d.dim_value >= 0:
             dims.append(int(d.dim_value))
         elif which == "dim_param":
             dims.append(d.dim_param)

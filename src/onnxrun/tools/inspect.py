@@ -48,7 +48,7 @@ def _shape(tp: onnx.TypeProto):
         return None
     dims = []
     for d in t.shape.dim:
-        if d.HasField("dim_value"):
+        if d.HasField("dim_value") and d.dim_value >= 0:  # exporters write -1 for "any size"
             dims.append(int(d.dim_value))
         elif d.HasField("dim_param"):
             dims.append(d.dim_param)
