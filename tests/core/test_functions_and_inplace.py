@@ -40,6 +40,28 @@ def test_model_local_function_with_attribute_reference():
     np.testing.assert_allclose(out, [2, 0, 0])
 
 
+def test_function_overloads_pick_their_own_body():
+    """IR 10 overloads: two functions of one (domain, name) told apart by ``overload``."""
+    bodies = []
+    for overload, op in (("relu", "Relu"), ("neg", "Neg")):
+        f = helper.make_function("custom.fn", "Act", ["a"], ["b"], [helper.make_node(op, ["a"], ["b"])],
+                                 [helper.make_opsetid("", 17)])
+        f.overload = overload
+        bodies.append(f)
+    n1 = helper.make_node("Act", ["x"], ["t"], domain="custom.fn")
+    n1.overload = "relu"
+    n2 = helper.make_node("Act", ["t"], ["y"], domain="custom.fn")
+    n2.overload = "neg"
+    g = helper.make_graph([n1, n2], "g", [helper.make_tensor_value_info("x", F, [3])],
+                          [helper.make_tensor_value_info("y", F, [3])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17),
+                                            helper.make_opsetid("custom.fn", 1)],
+                          functions=bodies, ir_version=10)
+    (y,) = onnxrun.InferenceSession(m.SerializeToString()).run(
+        None, {"x": np.array([-1, 0, 2], np.float32)})
+    np.testing.assert_array_equal(y, [-0.0, -0.0, -2.0])
+
+
 def test_schema_function_body_runs_when_kernel_is_missing(monkeypatch):
     # hide the Softsign kernel: the node must run through Softsign's schema function body
     from onnxrun.kernels.registry import REGISTRY

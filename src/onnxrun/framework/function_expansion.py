@@ -16,9 +16,9 @@ from .resolver import get_schema
 
 def function_body(node: Node, graph: Graph) -> Optional[onnx.FunctionProto]:
     """The FunctionProto to expand ``node`` with, or None."""
-    local = graph.functions.get((node.domain, node.op_type))
+    local = graph.functions.get((node.domain, node.op_type, node.overload))
     if local is None and node.domain == "":
-        local = graph.functions.get(("ai.onnx", node.op_type))
+        local = graph.functions.get(("ai.onnx", node.op_type, node.overload))
     if local is not None:
         return local
     opset = graph.opsets.get(node.domain, 1)

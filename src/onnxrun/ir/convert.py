@@ -131,6 +131,7 @@ class Converter:
         attrs = {a.name: self.attribute(a, g, lookup) for a in np_.attribute}
         node = Node(np_.op_type, inputs, outputs, attrs, name=np_.name, domain=_domain(np_.domain))
         node.doc = np_.doc_string
+        node.overload = np_.overload
         refs: List[Value] = []
         for _, sub in node.subgraphs():
             for v in sub.outer_refs:
@@ -245,7 +246,7 @@ def model_to_ir(model: onnx.ModelProto, conv: Optional[Converter] = None,
     graph.opsets = {_domain(o.domain): int(o.version) for o in model.opset_import}
     if "" not in graph.opsets and model.ir_version < 3:
         graph.opsets[""] = 1
-    graph.functions = {(f.domain, f.name): f for f in model.functions}
+    graph.functions = {(f.domain, f.name, f.overload): f for f in model.functions}
     _share_model_facts(graph)
     return graph
 

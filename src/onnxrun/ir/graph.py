@@ -39,7 +39,7 @@ class Node:
     """One operator application. Missing optional inputs/outputs are ``None``."""
 
     __slots__ = ("name", "op_type", "domain", "inputs", "outputs", "attrs", "implicit_inputs",
-                 "doc", "since_version", "provider", "kernel_def", "origin")
+                 "doc", "since_version", "provider", "kernel_def", "origin", "overload")
 
     def __init__(self, op_type: str, inputs: List[Optional[Value]], outputs: List[Optional[Value]],
                  attrs: Optional[Dict[str, Any]] = None, name: str = "", domain: str = "") -> None:
@@ -55,6 +55,7 @@ class Node:
         self.provider: Optional[str] = None  # assigned by the partitioner
         self.kernel_def = None  # assigned by the partitioner
         self.origin: Optional[str] = None  # e.g. name of the node this one was expanded from
+        self.overload = ""  # which model-local function overload a call names (IR >= 10)
 
     def subgraphs(self) -> List[Tuple[str, "Graph"]]:
         """(attribute name, graph) for each graph-valued attribute (a list: most nodes have
@@ -92,7 +93,9 @@ class Graph:
         self.outer_refs: List[Value] = []  # values of enclosing graphs this graph reads
         self.input_defaults: Dict[str, Any] = {}  # initializer values of overridable inputs
         self.opsets: Dict[str, int] = {} if parent is None else parent.opsets
-        self.functions: Dict[Tuple[str, str], Any] = {} if parent is None else parent.functions
+        #: model-local functions by (domain, name, overload)
+        self.functions: Dict[Tuple[str, str, str], Any] = \
+            {} if parent is None else parent.functions
         self.doc = ""
 
     # ---- construction -------------------------------------------------------------------

@@ -57,6 +57,8 @@ def node_to_proto(node: Node) -> onnx.NodeProto:
     p.attribute.extend(attr_to_proto(k, v) for k, v in node.attrs.items())
     if node.doc:
         p.doc_string = node.doc
+    if node.overload:
+        p.overload = node.overload
     return p
 
 

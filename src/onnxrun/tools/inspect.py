@@ -128,7 +128,7 @@ def model_info(model) -> Dict[str, Any]:
     init_names = {t.name for t in g.initializer}
     opsets = {("" if o.domain == "ai.onnx" else o.domain): int(o.version)
               for o in proto.opset_import}
-    functions = {(f.domain, f.name): f for f in proto.functions}
+    functions = {(f.domain, f.name): f for f in proto.functions}  # any overload
     ios = lambda vis: [{"name": v.name, "type": type_text(v.type), "shape": _shape(v.type)}  # noqa
                        for v in vis]
     ops: Counter = Counter()
