@@ -124,6 +124,7 @@ def test_conv_picks_algorithms():
         def __init__(self, w, **attrs):
             self.const_inputs = [None, w]
             self.attrs = attrs
+            self.intra_op = None
 
         def attr(self, k, d=None):
             return self.attrs.get(k, d)

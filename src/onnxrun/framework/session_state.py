@@ -20,6 +20,7 @@ from .partitioner import assign, insert_copies
 from .planner import ExecutionPlan, build_plan
 from .resolver import MAX_OPSETS, check_opsets, get_schema, resolve_graph, resolve_node
 from .executor import run_plan
+from .intra_op import IntraOpPool
 from . import run_context
 
 
@@ -28,7 +29,8 @@ class SessionContext:
 
     def __init__(self, providers: List, level: int = 99, max_tensor_bytes: int = 4 * 1024 ** 3,
                  converter: Optional[Converter] = None, config: Optional[Dict[str, str]] = None,
-                 registry=None, disabled_optimizers: Sequence[str] = ()) -> None:
+                 registry=None, disabled_optimizers: Sequence[str] = (),
+                 intra_op_threads: int = 1) -> None:
         load_all()
         self.providers = providers
         self.providers_by_name = {p.name: p for p in providers}
@@ -38,6 +40,8 @@ class SessionContext:
         self.config = dict(config or {})
         self.registry = registry or REGISTRY
         self.disabled_optimizers = set(disabled_optimizers)
+        #: the pool kernels split their work on (OpKernelInfo.intra_op); None: one thread
+        self.intra_op = IntraOpPool(intra_op_threads) if intra_op_threads > 1 else None
 
     # ---- kernels ---------------------------------------------------------------------------
     def info_for(self, node: Node, graph: Graph, provider=None) -> OpKernelInfo:

@@ -48,6 +48,9 @@ class OpKernelInfo:
         self.implicit_inputs: List[str] = [v.name for v in node.implicit_inputs]
         #: byte cap for data-dependent allocations (session.max_tensor_bytes)
         self.max_tensor_bytes: int = getattr(session, "max_tensor_bytes", DEFAULT_MAX_TENSOR_BYTES)
+        #: the session's intra-op pool (framework/intra_op.py) to split large work on, or None
+        #: when the session runs one thread per op (``intra_op_num_threads=1``)
+        self.intra_op = getattr(session, "intra_op", None)
 
     def attr(self, name: str, default: Any = None) -> Any:
         return self.attrs.get(name, default)

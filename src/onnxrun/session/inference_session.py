@@ -16,6 +16,7 @@ from ..errors import InvalidArgument
 from ..framework import run_context, threads
 from ..framework.executor import run_plan
 from ..framework.init_memory import no_huge_page_advice
+from ..framework.intra_op import physical_cores
 from ..framework.parallel import ParallelExecutor
 from ..framework.session_state import SessionContext
 from ..ir.convert import Converter, model_to_ir
@@ -40,8 +41,7 @@ class _Core:
         self.parallel = None
         if options.execution_mode == ExecutionMode.ORT_PARALLEL:
             n_threads = options.inter_op_num_threads or min(4, os.cpu_count() or 1)
-            self.parallel = ParallelExecutor(self.plan, n_threads, options.intra_op_num_threads,
-                                             options.parallel_min_gain)
+            self.parallel = ParallelExecutor(self.plan, n_threads, 1, options.parallel_min_gain)
 
 
 class InferenceSession:
@@ -73,7 +73,8 @@ class InferenceSession:
             self._providers, int(opts.graph_optimization_level), opts.max_tensor_bytes,
             Converter(TensorDecoder(self._base_dir, opts.max_tensor_bytes, self._inline)),
             opts._config,
-            disabled_optimizers=self._disabled_optimizers)
+            disabled_optimizers=self._disabled_optimizers,
+            intra_op_threads=opts.intra_op_num_threads or physical_cores())
         if opts.enable_profiling:
             self._profiler = Profiler(opts.profile_file_prefix)
         with self._profiler.span("session_initialization") if self._profiler else _null(), \
@@ -164,8 +165,7 @@ class InferenceSession:
         if run_options is not None:
             ctx.check_terminate()
         token = run_context.activate(ctx)
-        blas = self._sess_options.intra_op_num_threads
-        previous = threads.set_local(blas) if blas > 0 else None
+        previous = threads.set_local(1)  # kernels split work on the intra-op pool instead
         try:
             with np.errstate(all="ignore"):
                 if core.parallel is not None:

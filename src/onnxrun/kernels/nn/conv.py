@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ...errors import InvalidArgument
+from .. import _parallel
 from ..base import OpKernel
 from ..registry import kernel
 from . import _conv_depthwise, _winograd
@@ -78,6 +79,7 @@ class Conv(OpKernel):
     def __init__(self, info):
         super().__init__(info)
         conv_attrs(self, info)
+        self.pool = info.intra_op
         self.prepared = None
         # geometry (kernel, strides, dilations, output shape, pads) per (X, W) shapes: a pure
         # function of the shapes and attributes, computed once per shape
@@ -238,7 +240,7 @@ class Conv(OpKernel):
             if not bias_done and not prep.bias_in:
                 wall = wall.copy()
                 wall[:M, -1] = B.astype(cdt, copy=False)
-            Y = _kn2row(x, wall, M, ks, dil, pb, out_sp)
+            Y = _kn2row(x, wall, M, ks, dil, pb, out_sp, self.pool)
             bias_done = True
         elif algo == "depthwise" and nsp == 2:
             wm = prep.wmat_b.astype(cdt, copy=False)
@@ -252,7 +254,7 @@ class Conv(OpKernel):
                                 out_sp)
         elif algo == "pointwise":
             if prep.bias_in and B is not None and math.prod(out_sp) >= POINTWISE_FOLD_MIN:
-                Y = self._pointwise_bias(x, prep.wmat_b, strides, pb, pe, out_sp)
+                Y = self._pointwise_bias(x, prep.wmat_b, strides, pb, pe, out_sp, self.pool)
                 bias_done = True
             else:
                 Y = self._pointwise(x, prep.wmat, strides, pb, pe, out_sp)
@@ -276,13 +278,13 @@ class Conv(OpKernel):
         L = math.prod(out_sp)
         xm = x.reshape(N, G, Cg, L)
         if N == 1 and G == 1:
-            Y = np.matmul(wmat[0], xm[0, 0])
+            Y = _parallel.matmul(wmat[0], xm[0, 0], self.pool)
         else:
-            Y = np.matmul(wmat, xm)
+            Y = _parallel.matmul(wmat, xm, self.pool)
         return Y.reshape((N, G * Mg) + tuple(out_sp))
 
     @staticmethod
-    def _pointwise_bias(x, wmat_b, strides, pb, pe, out_sp):
+    def _pointwise_bias(x, wmat_b, strides, pb, pe, out_sp, pool=None):
         """1x1 conv with the bias folded in: the input is copied under a row of ones."""
         G, Mg, C1 = wmat_b.shape
         Cg = C1 - 1
@@ -298,9 +300,9 @@ class Conv(OpKernel):
         np.copyto(buf[:, :, :Cg].reshape((N, G, Cg) + tuple(out_sp)),
                   x.reshape((N, G, Cg) + tuple(out_sp)))
         if N == 1 and G == 1:
-            Y = np.matmul(wmat_b[0], buf[0, 0])
+            Y = _parallel.matmul(wmat_b[0], buf[0, 0], pool)
         else:
-            Y = np.matmul(wmat_b, buf)
+            Y = _parallel.matmul(wmat_b, buf, pool)
         return Y.reshape((N, G * Mg) + tuple(out_sp))
 
     def _im2col(self, x, wmat_b, ks, strides, dil, pb, pe, out_sp):
@@ -323,19 +325,21 @@ class Conv(OpKernel):
             cols[:, :, K] = 1
             np.copyto(cols[:, :, :K].reshape(win.shape), win)
             if N == 1 and G == 1:
-                Y = np.matmul(wmat_b[0], cols[0, 0])
+                Y = _parallel.matmul(wmat_b[0], cols[0, 0], self.pool)
             else:
-                Y = np.matmul(wmat_b, cols)
+                Y = _parallel.matmul(wmat_b, cols, self.pool)
             return Y.reshape((N, G * Mg) + tuple(out_sp))
         Y = np.empty((N, G, Mg, out_sp[0], inner), dtype=x.dtype)
-        store = np.empty(N * G * K1 * rows * inner, dtype=x.dtype)
         lead = (slice(None),) * (3 + nsp)
         w2 = wmat_b[0] if N == 1 and G == 1 else None
-        for r0 in range(0, out_sp[0], rows):
+        starts = list(range(0, out_sp[0], rows))
+
+        def block(b):  # one block of output rows: its columns, then one GEMM
+            r0 = starts[b]
             r1 = min(out_sp[0], r0 + rows)
             part = (r1 - r0) * inner
             # a contiguous buffer per block (NumPy's batched matmul wants contiguous operands)
-            c = store[:N * G * K1 * part].reshape(N, G, K1, part)
+            c = np.empty((N, G, K1, part), dtype=x.dtype)
             c[:, :, K] = 1
             wb = win[lead + (slice(r0, r1),)]
             np.copyto(c[:, :, :K].reshape(wb.shape), wb)
@@ -343,6 +347,12 @@ class Conv(OpKernel):
                 Y[0, 0, :, r0:r1] = np.matmul(w2, c[0, 0]).reshape(Mg, r1 - r0, inner)
             else:
                 Y[:, :, :, r0:r1] = np.matmul(wmat_b, c).reshape(N, G, Mg, r1 - r0, inner)
+
+        if self.pool is None:
+            for b in range(len(starts)):
+                block(b)
+        else:
+            self.pool.parallel_for(len(starts), block)
         return Y.reshape((N, G * Mg) + tuple(out_sp))
 
     @staticmethod
@@ -364,7 +374,7 @@ class Conv(OpKernel):
         return Y
 
 
-def _kn2row(x, wall, M, ks, dil, pb, out_sp):
+def _kn2row(x, wall, M, ks, dil, pb, out_sp, pool=None):
     """Stride-1 2-D conv as one GEMM (all taps' weights, (T*M, C+1)) against the input padded
     and flattened per channel (plus a ones row for the bias), followed by the sum of each
     tap's (M, oh*Wq) block shifted by that tap's flat offset; the width is cropped at the end."""
@@ -378,7 +388,7 @@ def _kn2row(x, wall, M, ks, dil, pb, out_sp):
     h1, w1 = min(H, Hq - pb[0]), min(W, Wq - pb[1])
     img[:, :, pb[0]:pb[0] + h1, pb[1]:pb[1] + w1] = x[:, :, :h1, :w1]
     buf[:, C] = 1
-    Z = np.matmul(wall, buf[0] if N == 1 else buf)  # ([N,] T*M, Lq)
+    Z = _parallel.matmul(wall, buf[0] if N == 1 else buf, pool)  # ([N,] T*M, Lq)
     if N == 1:
         Z = Z[None]
     L = oh * Wq

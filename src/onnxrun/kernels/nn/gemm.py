@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InvalidArgument
+from .. import _parallel
 from ..base import OpKernel
 from ..registry import kernel
 from ._common import compute_dtype
@@ -31,6 +32,7 @@ class Gemm(OpKernel):
         self.beta = float(info.attr("beta", 1.0))
         self.transA = bool(info.attr("transA", 0))
         self.transB = bool(info.attr("transB", 0))
+        self.pool = info.intra_op
         c = info.const_inputs
         self.Bprep = {}
         if len(c) > 1 and c[1] is not None:
@@ -64,7 +66,7 @@ class Gemm(OpKernel):
         if a.shape[1] != b.shape[0]:
             raise InvalidArgument(
                 f"inner dimensions differ: A' is {a.shape}, B' is {b.shape}")
-        Y = np.matmul(a, b)
+        Y = _parallel.matmul(a, b, self.pool)
         if not alpha_done and self.alpha != 1.0:
             if cdt.kind == "f":
                 Y *= cdt.type(self.alpha)
@@ -89,8 +91,20 @@ class Gemm(OpKernel):
 
 
 @kernel("MatMul", since=1, fresh=True)
-def matmul(A, B):
-    """NumPy-semantics matrix product (N-D broadcasting, 1-D promotion)."""
+class MatMul(OpKernel):
+    """NumPy-semantics matrix product (N-D broadcasting, 1-D promotion), large products split
+    on the intra-op pool."""
+
+    def __init__(self, info):
+        super().__init__(info)
+        self.pool = info.intra_op
+
+    def __call__(self, A, B):
+        return matmul(A, B, self.pool)
+
+
+def matmul(A, B, pool=None):
+    """``np.matmul`` with ONNX's checks and 16-bit floats computed in float32."""
     if A.ndim == 0 or B.ndim == 0:
         raise InvalidArgument(f"MatMul inputs must have rank >= 1, got {A.shape} and {B.shape}")
     ka = A.shape[-1]
@@ -107,11 +121,11 @@ def matmul(A, B):
     if dt.kind in "iu":
         cdt = dt
     if cdt != dt:
-        return np.matmul(A.astype(cdt), B.astype(cdt)).astype(dt)
+        return _parallel.matmul(A.astype(cdt), B.astype(cdt), pool).astype(dt)
     if A.ndim > 2 and B.ndim == 2 and A.flags.c_contiguous:
         # (..., M, K) @ (K, N) as one GEMM over the flattened leading dimensions
-        return np.matmul(A.reshape(-1, ka), B).reshape(A.shape[:-1] + (B.shape[1],))
-    Y = np.matmul(A, B)
+        return _parallel.matmul(A.reshape(-1, ka), B, pool).reshape(A.shape[:-1] + (B.shape[1],))
+    Y = _parallel.matmul(A, B, pool)
     if isinstance(Y, np.ndarray):
         return Y
     return np.asarray(Y, dtype=dt)

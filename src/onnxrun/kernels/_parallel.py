@@ -1,0 +1,72 @@
+"""Matrix products split across the session's intra-op pool (framework/intra_op.py).
+
+``matmul(a, b, pool)`` computes ``np.matmul(a, b)`` with the output cut into blocks of rows (or of
+columns, or of the batch), each block one single-threaded BLAS call over the full inner
+dimension. The blocks depend only on the shapes and the pool's thread count, so a session gives
+the same bits run after run; between thread counts results may differ in the last bits, as BLAS
+kernels may order a sum differently for other block sizes (as in onnxruntime). Small products
+run as one call: waking the pool costs tens of microseconds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: below this many multiply-adds a product runs as one BLAS call (about 50 us here)
+MIN_PARALLEL_MACS = 1 << 22
+#: blocks are at least this many rows (or columns) wide, so each BLAS call stays efficient
+MIN_BLOCK = 16
+#: blocks per pool thread (several, so a thread that starts late finds work left to take)
+BLOCKS_PER_THREAD = 3
+
+
+def _edges(extent: int, threads: int) -> list:
+    """Block edges along an output axis of ``extent``: multiples of MIN_BLOCK (BLAS kernels
+    handle rows and columns in groups; aligned blocks keep each element's group, and so its
+    rounding, the same as in one unsplit call), at most BLOCKS_PER_THREAD per thread."""
+    units = extent // MIN_BLOCK  # the remainder joins the last block: no block of a few rows
+    n = max(1, min(threads * BLOCKS_PER_THREAD, units))
+    return [MIN_BLOCK * (units * i // n) for i in range(n)] + [extent]
+
+
+def matmul(a: np.ndarray, b: np.ndarray, pool=None) -> np.ndarray:
+    """``np.matmul(a, b)`` for arrays of rank >= 2 (other cases and small products as is)."""
+    if pool is None or a.ndim < 2 or b.ndim < 2:
+        return np.matmul(a, b)
+    M, K = a.shape[-2:]
+    N = b.shape[-1]
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    nb = math.prod(batch)
+    if nb * M * N * K < MIN_PARALLEL_MACS:
+        return np.matmul(a, b)
+    threads = pool.threads
+    out = np.empty(batch + (M, N), np.result_type(a, b))
+    if nb >= threads * 2:  # split the batch
+        a3 = np.broadcast_to(a, batch + (M, K)).reshape(nb, M, K)
+        b3 = np.broadcast_to(b, batch + (K, N)).reshape(nb, K, N)
+        o3 = out.reshape(nb, M, N)
+        k = min(nb, threads * BLOCKS_PER_THREAD)
+        edges = [nb * i // k for i in range(k + 1)]
+
+        def piece(i):
+            lo, hi = edges[i], edges[i + 1]
+            np.matmul(a3[lo:hi], b3[lo:hi], out=o3[lo:hi])
+    elif M >= N or M >= MIN_BLOCK * threads:  # split rows
+        edges = _edges(M, threads)
+
+        def piece(i):
+            lo, hi = edges[i], edges[i + 1]
+            np.matmul(a[..., lo:hi, :], b, out=out[..., lo:hi, :])
+    else:  # few rows, many columns (e.g. a 1x1 convolution's weights @ pixels): split columns
+        edges = _edges(N, threads)
+
+        def piece(i):
+            lo, hi = edges[i], edges[i + 1]
+            out[..., lo:hi] = np.matmul(a, b[..., lo:hi])
+    n = len(edges) - 1
+    if n == 1:
+        return np.matmul(a, b)
+    pool.parallel_for(n, piece)
+    return out
