@@ -175,3 +175,91 @@ def test_bad_block_shape():
     with pytest.raises(InvalidArgument, match="block_size"):
         _mine("DequantizeLinear", [("x", np.zeros((2, 6), np.int8)), ("s", np.ones((2, 4), f32))],
               dict(axis=1, block_size=3))
+
+
+# ---- constant-weight fast path (kernels/quant/_float_exact.py): exact at float32 speed -------
+
+def _int_conv(x, xzp, w, wzp, group=1, pads=(0, 0, 0, 0), strides=(1, 1)):
+    """Integer reference: int64 arithmetic, 2-D, NCHW."""
+    xi = x.astype(np.int64) - int(xzp)
+    wi = w.astype(np.int64) - (wzp.astype(np.int64).reshape(-1, 1, 1, 1) if np.ndim(wzp)
+                                else int(wzp))
+    xi = np.pad(xi, [(0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])])
+    N, C, H, W = xi.shape
+    M, Cg, kh, kw = wi.shape
+    oh, ow = (H - kh) // strides[0] + 1, (W - kw) // strides[1] + 1
+    y = np.zeros((N, M, oh, ow), np.int64)
+    Mg = M // group
+    for g in range(group):
+        xs = xi[:, g * Cg:(g + 1) * Cg]
+        for i in range(kh):
+            for j in range(kw):
+                patch = xs[:, :, i:i + strides[0] * oh:strides[0], j:j + strides[1] * ow:strides[1]]
+                y[:, g * Mg:(g + 1) * Mg] += np.einsum("nchw,mc->nmhw", patch,
+                                                       wi[g * Mg:(g + 1) * Mg, :, i, j])
+    return y.astype(np.int32)
+
+
+@pytest.mark.parametrize("C,M,k,group,extreme", [
+    (960, 160, 1, 1, True),     # 1x1 with a long sum: chunks of input channels
+    (128, 128, 3, 1, True),     # a float Conv of this shape may take Winograd; not here
+    (256, 64, 3, 1, False),     # kn2row's shape
+    (32, 32, 3, 32, True),      # depthwise
+    (64, 32, 5, 1, True),       # im2col, chunked
+    (512, 64, 3, 4, True),      # grouped with long per-group sums: the float64 path
+])
+def test_convinteger_constant_weights_exact(C, M, k, group, extreme):
+    if extreme:  # every product at its largest magnitude: partial sums far beyond 2**24
+        x = np.full((1, C, 9, 9), 255, np.uint8)
+        w = np.full((M, C // group, k, k), -128, np.int8)
+        xzp, wzp = np.uint8(0), np.int8(127)
+    else:
+        x = u8(1, C, 9, 9)
+        w = RNG.integers(-128, 128, (M, C // group, k, k)).astype(np.int8)
+        xzp, wzp = np.uint8(128), np.int8(3)
+    pads = [k // 2] * 4
+    m, feeds = _build("ConvInteger", [("x", x), ("w", w), ("xz", np.array(xzp)),
+                                      ("wz", np.array(wzp))],
+                      {"group": group, "pads": pads}, consts=("w", "wz"))
+    got = onnxrun.InferenceSession(m).run(None, feeds)[0]
+    np.testing.assert_array_equal(got, _int_conv(x, xzp, w, wzp, group, pads))
+
+
+@pytest.mark.parametrize("K", [64, 768, 3072])
+@pytest.mark.parametrize("zp_form", ["scalar", "per_column", "none"])
+def test_matmulinteger_constant_b_exact(K, zp_form):
+    N = 96
+    a = u8(2, 17, K)
+    b = RNG.integers(-128, 128, (K, N)).astype(np.int8)
+    b[: K // 2] = -128  # long runs of the largest products
+    a[..., : K // 2] = 255
+    inputs = [("a", a), ("b", b), ("az", np.array(7, np.uint8))]
+    bz = {"scalar": np.array(5, np.int8), "per_column": RNG.integers(-3, 3, N).astype(np.int8),
+          "none": None}[zp_form]
+    inputs.append(("bz", bz))
+    m, feeds = _build("MatMulInteger", inputs, consts=("b", "bz"))
+    got = onnxrun.InferenceSession(m).run(None, feeds)[0]
+    ref = (a.astype(np.int64) - 7) @ (b.astype(np.int64) - (0 if bz is None else
+                                                           bz.astype(np.int64)))
+    np.testing.assert_array_equal(got, ref.astype(np.int32))
+    exp = ort.InferenceSession(m, providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    np.testing.assert_array_equal(got, exp)
+
+
+def test_qlinear_ops_constant_weights_match_onnxruntime():
+    x = u8(1, 64, 12, 12)
+    w = RNG.integers(-128, 128, (48, 64, 3, 3)).astype(np.int8)
+    f = lambda v: np.array(v, np.float32)  # noqa: E731
+    inputs = [("x", x), ("xs", f(0.02)), ("xz", np.array(120, np.uint8)), ("w", w),
+              ("ws", f(0.01)), ("wz", np.array(0, np.int8)), ("ys", f(0.5)),
+              ("yz", np.array(128, np.uint8))]
+    exp, got = _both("QLinearConv", inputs, {"pads": [1, 1, 1, 1]},
+                     consts=("w", "ws", "wz"))
+    np.testing.assert_allclose(got[0].astype(int), exp[0].astype(int), atol=1)
+    a = u8(30, 700)
+    b = RNG.integers(-128, 128, (700, 50)).astype(np.int8)
+    inputs = [("a", a), ("as", f(0.02)), ("az", np.array(100, np.uint8)), ("b", b),
+              ("bs", f(0.01)), ("bz", np.array(0, np.int8)), ("ys", f(2.0)),
+              ("yz", np.array(10, np.uint8))]
+    exp, got = _both("QLinearMatMul", inputs, consts=("b", "bs", "bz"))
+    np.testing.assert_allclose(got[0].astype(int), exp[0].astype(int), atol=1)

@@ -76,6 +76,10 @@ def _winograd_tiles(out_sp) -> int:
 class Conv(OpKernel):
     """Conv for every opset version (the versions differ only in allowed types)."""
 
+    #: Winograd's transforms round; subclasses that need every sum exact (integer-valued
+    #: float inputs, kernels/quant) turn it off. The other algorithms only add products.
+    ALLOW_WINOGRAD = True
+
     def __init__(self, info):
         super().__init__(info)
         conv_attrs(self, info)
@@ -138,7 +142,8 @@ class Conv(OpKernel):
         M, Cg = W.shape[:2]
         G = self.group
         ks = W.shape[2:]
-        if (nsp == 2 and ks == (3, 3) and strides == [1, 1] and dil == [1, 1] and G == 1
+        if (self.ALLOW_WINOGRAD and nsp == 2 and ks == (3, 3) and strides == [1, 1]
+                and dil == [1, 1] and G == 1
                 and M >= WINOGRAD_MIN_OUT_CHANNELS and Cg >= WINOGRAD_MIN_CHANNELS
                 and cdt in (np.float32, np.float64)):
             wmat = np.ascontiguousarray(W.reshape(1, M, -1))

@@ -10,6 +10,7 @@ from ..base import OpKernel
 from ..registry import kernel
 from ._common import F32, int_range, saturate_cast, to_float
 from ._conv import ConvGeometry, conv_exact, shifted, to_int32
+from ._float_exact import ExactConv, input_bound, shift_to_float
 
 
 def _w_zero_point(zp, w, what="w_zero_point"):
@@ -31,10 +32,15 @@ def _x_zero_point(zp, what="x_zero_point"):
 
 
 class _ConvBase(OpKernel):
+    """Constant 8-bit weights are shifted once and convolved by onnxrun's float Conv in
+    float32, exactly (``_float_exact.ExactConv``); other cases take the float64 im2col path."""
+
     def __init__(self, info) -> None:
         super().__init__(info)
         self.geo = ConvGeometry(info)
         self._w = None  # (shifted W, bound) when W and its zero point are constants
+        self._fast = None  # ExactConv for those weights, where exactness is guaranteed
+        self._wconst = None
 
     def _weights(self, w, wzp):
         if self._w is not None:
@@ -48,6 +54,18 @@ class _ConvBase(OpKernel):
         zp = cin[zp_index] if has_zp else None
         if w is not None and (not has_zp or zp is not None):
             self._w = shifted(w, _w_zero_point(zp, w))
+            if input_bound(w.dtype) is not None and w.ndim >= 3:
+                self._fast = ExactConv.build(info, self._w[0], np.uint8)
+                self._wconst = w
+
+    def _accumulate(self, x, xzp, w, wzp):
+        """Exact ``conv(x - xzp, w - wzp)`` as float64."""
+        if self._fast is not None and w is self._wconst and input_bound(x.dtype) is not None:
+            self.geo.resolve(x.shape, w.shape)  # the same checks and errors as the slow path
+            return self._fast(shift_to_float(x, _x_zero_point(xzp)))
+        xv, bx = shifted(x, _x_zero_point(xzp))
+        wv, bw = self._weights(w, wzp)
+        return conv_exact(xv, bx, wv, bw, self.geo)
 
 
 @kernel("ConvInteger", since=10, fresh=True)
@@ -59,9 +77,7 @@ class ConvInteger(_ConvBase):
         self._const_weights(info, 1, 3)
 
     def __call__(self, x, w, x_zero_point=None, w_zero_point=None):
-        xv, bx = shifted(x, _x_zero_point(x_zero_point))
-        wv, bw = self._weights(w, w_zero_point)
-        return to_int32(conv_exact(xv, bx, wv, bw, self.geo))
+        return to_int32(self._accumulate(x, x_zero_point, w, w_zero_point))
 
 
 @kernel("QLinearConv", since=10, fresh=True)
@@ -75,9 +91,7 @@ class QLinearConv(_ConvBase):
 
     def __call__(self, x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale,
                  y_zero_point, B=None):
-        xv, bx = shifted(x, _x_zero_point(x_zero_point))
-        wv, bw = self._weights(w, w_zero_point)
-        acc = conv_exact(xv, bx, wv, bw, self.geo)
+        acc = self._accumulate(x, x_zero_point, w, w_zero_point)
         M = acc.shape[1]
         tail = (1,) * (acc.ndim - 2)
         if B is not None:

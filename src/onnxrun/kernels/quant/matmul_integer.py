@@ -10,6 +10,7 @@ from ..base import OpKernel
 from ..registry import kernel
 from ._common import F32, int_range, saturate_cast, to_float
 from ._conv import exact_matmul, shifted, to_int32
+from ._float_exact import ExactMatMul, input_bound, shift_to_float
 
 
 def _row_param(p, a, what):
@@ -62,26 +63,61 @@ def _product(a, azp, b, bzp):
     return np.matmul(av, bv)
 
 
+class _IntegerProduct(OpKernel):
+    """Shared by MatMulInteger and QLinearMatMul: with a constant 8-bit B (and zero point), B is
+    shifted and converted to float32 once and products run as exact float32 GEMMs
+    (``_float_exact``); other cases take the general exact path (float64)."""
+
+    B_INDEX = 1
+    BZP_INDEX = 3
+
+    def __init__(self, info) -> None:
+        super().__init__(info)
+        self.fast = self.B = None
+        cin = info.const_inputs
+        B = cin[self.B_INDEX] if len(cin) > self.B_INDEX else None
+        has_zp = len(cin) > self.BZP_INDEX and info.input_names[self.BZP_INDEX]
+        bzp = cin[self.BZP_INDEX] if has_zp else None
+        if B is None or B.ndim != 2 or input_bound(B.dtype) is None or (has_zp and bzp is None):
+            return
+        if bzp is not None and bzp.dtype != B.dtype:
+            return  # reported at run time, by the general path's checks
+        col = _col_param(bzp, B, "b_zero_point")
+        shifted_b = B.astype(np.float64) - (0 if col is None else col.astype(np.float64))
+        self.fast = ExactMatMul(shifted_b, np.uint8, info.intra_op)
+        self.B = B
+
+    def product(self, A, azp, B, bzp):
+        """Exact ``(A - azp) @ (B - bzp)`` as float64."""
+        if B is self.B and A.ndim >= 2 and input_bound(A.dtype) is not None:
+            _check_mm(A, B)
+            return self.fast(shift_to_float(A, _row_param(azp, A, "a_zero_point")))
+        return _product(A, _row_param(azp, A, "a_zero_point"), B,
+                        _col_param(bzp, B, "b_zero_point"))
+
+
 @kernel("MatMulInteger", since=10, fresh=True)
-def matmul_integer(A, B, a_zero_point=None, b_zero_point=None):
+class MatMulInteger(_IntegerProduct):
     """int32 ``(A - a_zero_point) @ (B - b_zero_point)``."""
-    azp = _row_param(a_zero_point, A, "a_zero_point")
-    bzp = _col_param(b_zero_point, B, "b_zero_point")
-    return to_int32(_product(A, azp, B, bzp))
+
+    def __call__(self, A, B, a_zero_point=None, b_zero_point=None):
+        return to_int32(self.product(A, a_zero_point, B, b_zero_point))
 
 
 @kernel("QLinearMatMul", since=10, fresh=True)
-class QLinearMatMul(OpKernel):
+class QLinearMatMul(_IntegerProduct):
     """Quantized matmul: exact integer accumulation, then ``rint(acc * a_scale * b_scale /
     y_scale) + y_zero_point`` with saturation to the output type."""
+
+    B_INDEX = 3
+    BZP_INDEX = 5
 
     def __call__(self, a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale,
                  y_zero_point):
         for name, zp, v in (("a_zero_point", a_zero_point, a), ("b_zero_point", b_zero_point, b)):
             if zp is not None and zp.dtype != v.dtype:
                 raise InvalidArgument(f"{name} type {zp.dtype} must equal its input's {v.dtype}")
-        acc = _product(a, _row_param(a_zero_point, a, "a_zero_point"), b,
-                       _col_param(b_zero_point, b, "b_zero_point"))
+        acc = self.product(a, a_zero_point, b, b_zero_point)
         sa = to_float(_row_param(a_scale, a, "a_scale"))
         sb = to_float(_col_param(b_scale, b, "b_scale"))
         mult = (sa * sb) / to_float(y_scale.reshape(()) if y_scale.size == 1 else y_scale)
