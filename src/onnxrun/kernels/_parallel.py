@@ -37,10 +37,10 @@ def matmul(a: np.ndarray, b: np.ndarray, pool=None) -> np.ndarray:
         return np.matmul(a, b)
     M, K = a.shape[-2:]
     N = b.shape[-1]
+    if a.size * N < MIN_PARALLEL_MACS and b.size * M < MIN_PARALLEL_MACS:
+        return np.matmul(a, b)  # (the larger of the two is the product's multiply-adds)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     nb = math.prod(batch)
-    if nb * M * N * K < MIN_PARALLEL_MACS:
-        return np.matmul(a, b)
     threads = pool.threads
     out = np.empty(batch + (M, N), np.result_type(a, b))
     if nb >= threads * 2:  # split the batch
