@@ -25,6 +25,14 @@ def compute(x: np.ndarray, what: str) -> np.ndarray:
     return x.astype(F32)
 
 
+def require_inputs(info, *names: str) -> None:
+    """At init: the inputs named in ``names`` (by position; "" for an optional one) are
+    present, so a missing one is reported as such rather than as a failed call."""
+    for i, name in enumerate(names):
+        if name and (i >= len(info.input_names) or not info.input_names[i]):
+            raise InvalidArgument(f"required input {i} ('{name}') is missing")
+
+
 def check_vector(v: Optional[np.ndarray], n: int, what: str) -> None:
     """``v`` (when given) must be 1-D of length ``n``."""
     if v is not None and v.shape != (n,):

@@ -10,7 +10,7 @@ from ..base import OpKernel
 from ..registry import kernel
 from ._transformer import (DOMAIN, add_bias, attend, causal_bias, check_attention_bias,
                            check_rank, compute, default_scale, int_scalar, mask_bias,
-                           merge_heads, split_heads)
+                           merge_heads, require_inputs, split_heads)
 
 
 @kernel("Attention", since=1, domain=DOMAIN, fresh=True)
@@ -20,14 +20,15 @@ class Attention(OpKernel):
 
     Matches onnxruntime's CPU kernel where it differs from a plain unfused graph: masked
     positions get ``mask_filter_value`` (default -10000) added, not -inf, so a fully masked row
-    attends uniformly; the causal (``unidirectional``) mask adds the same value again and is
-    applied only when the query has more than one token. The scale is folded into a constant
-    Q weight at init. Beyond onnxruntime's CPU kernel: 4-D Megatron masks and
+    attends uniformly; the causal (``unidirectional``) mask adds the lowest float to later keys
+    and is applied only when the query has more than one token. The scale is folded into a
+    constant Q weight at init. Beyond onnxruntime's CPU kernel: 4-D Megatron masks and
     ``past_present_share_buffer`` (present is a copy of the past buffer with the new rows
     written at ``past_sequence_length``)."""
 
     def __init__(self, info):
         super().__init__(info)
+        require_inputs(info, "input", "weights")
         self.N = int(info.require_attr("num_heads"))
         if self.N <= 0:
             raise InvalidArgument(f"num_heads must be positive, got {self.N}")

@@ -10,7 +10,7 @@ import math
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._transformer import DOMAIN, compute, softmax_last_
+from ._transformer import DOMAIN, compute, require_inputs, softmax_last_
 
 
 @kernel("BiasSoftmax", since=1, domain=DOMAIN, fresh=True)
@@ -19,6 +19,7 @@ class BiasSoftmax(OpKernel):
 
     def __init__(self, info):
         super().__init__(info)
+        require_inputs(info, "data", "bias")
         self.axis = int(info.attr("axis", 1))
         self.inner = bool(info.require_attr("is_inner_broadcast"))
 

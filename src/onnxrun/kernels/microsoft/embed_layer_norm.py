@@ -8,7 +8,7 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._transformer import DOMAIN, check_vector, compute, normalize_last
+from ._transformer import DOMAIN, check_vector, compute, normalize_last, require_inputs
 
 
 def _lookup(table: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
@@ -29,6 +29,8 @@ class EmbedLayerNormalization(OpKernel):
 
     def __init__(self, info):
         super().__init__(info)
+        require_inputs(info, "input_ids", "", "word_embedding", "position_embedding", "",
+                       "gamma", "beta")
         self.eps = float(info.attr("epsilon", 1e-12))
         self.want_sum = info.output_wanted(2)
 

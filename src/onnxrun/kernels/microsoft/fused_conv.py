@@ -10,7 +10,7 @@ from ..base import OpKernel
 from ..fused import _activation
 from ..fused.conv_activation import inner_conv
 from ..registry import kernel
-from ._transformer import DOMAIN
+from ._transformer import DOMAIN, require_inputs
 
 #: onnxruntime's (MLAS) FusedConv activations and their activation_params counts
 _CONV_ACTIVATIONS = {"Relu": 0, "Tanh": 0, "Sigmoid": 0, "HardSwish": 0, "LeakyRelu": 1,
@@ -23,6 +23,7 @@ class FusedConv(OpKernel):
 
     def __init__(self, info):
         super().__init__(info)
+        require_inputs(info, "X", "W")
         self.conv = inner_conv(info)
         name = info.attr("activation", "")
         if isinstance(name, bytes):

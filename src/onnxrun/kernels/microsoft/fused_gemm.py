@@ -8,7 +8,7 @@ from ..base import OpKernel
 from ..nn.gemm import Gemm
 from ..registry import kernel
 from ._fused_activation import gemm_activation
-from ._transformer import DOMAIN
+from ._transformer import DOMAIN, require_inputs
 
 
 @kernel("FusedGemm", since=1, domain=DOMAIN, fresh=True)
@@ -18,6 +18,7 @@ class FusedGemm(OpKernel):
 
     def __init__(self, info):
         super().__init__(info)
+        require_inputs(info, "A", "B")
         self.gemm = Gemm(info)
         self.act = gemm_activation(info)
 

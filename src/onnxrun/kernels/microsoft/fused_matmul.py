@@ -10,7 +10,7 @@ import numpy as np
 from ..base import OpKernel
 from ..nn.gemm import matmul
 from ..registry import kernel
-from ._transformer import DOMAIN, F32, F64, compute
+from ._transformer import DOMAIN, F32, F64, compute, require_inputs
 
 
 def _operand(x: np.ndarray, trans: bool, trans_batch: bool) -> np.ndarray:
@@ -32,6 +32,7 @@ class FusedMatMul(OpKernel):
 
     def __init__(self, info):
         super().__init__(info)
+        require_inputs(info, "A", "B")
         self.alpha = float(info.attr("alpha", 1.0))
         self.ta, self.tb = bool(info.attr("transA", 0)), bool(info.attr("transB", 0))
         self.tba, self.tbb = bool(info.attr("transBatchA", 0)), bool(info.attr("transBatchB", 0))

@@ -46,8 +46,10 @@ def gelu(x):
 
 
 @kernel("BiasGelu", since=1, domain=DOMAIN, fresh=True)
-def bias_gelu(A, B):
+def bias_gelu(A, B=None):
     """Gelu(A + B), B a vector over A's last axis."""
+    if B is None:
+        raise InvalidArgument("required input 1 ('B') is missing")
     return _run(gelu_erf, A, B)
 
 

@@ -9,7 +9,7 @@ from ...errors import InvalidArgument, NotImplemented as OrtNotImplemented
 from ..base import OpKernel
 from ..registry import kernel
 from ._transformer import (DOMAIN, attend, check_attention_bias, compute, default_scale,
-                           int_scalar, merge_heads, rotary_tables, rotate)
+                           int_scalar, merge_heads, require_inputs, rotary_tables, rotate)
 
 _UNSUPPORTED_INPUTS = {12: "k_scale", 13: "v_scale", 14: "q_norm_weight", 15: "k_norm_weight",
                        16: "query_seqlens"}
@@ -32,10 +32,13 @@ class GroupQueryAttention(OpKernel):
     buffer keeps its content). Query row s (position p) sees keys j < T_b with j <= p when
     ``causal`` and j > p - local_window_size when a window is set; scores are scaled,
     softcapped, then attention_bias is added; masked keys get probability exactly 0 (as in
-    onnxruntime, which skips them, rather than adding a large negative value)."""
+    onnxruntime, which skips them, rather than adding a large negative value). Output
+    output_qk [B, N, S, total_sequence_length] holds, with ``qk_output`` 1, those scores (0 at
+    masked keys) and with 2 the probabilities."""
 
     def __init__(self, info):
         super().__init__(info)
+        require_inputs(info, "query", "", "", "", "", "seqlens_k", "total_sequence_length")
         self.N = int(info.require_attr("num_heads"))
         self.Nk = int(info.require_attr("kv_num_heads"))
         if self.N <= 0 or self.Nk <= 0 or self.N % self.Nk:
@@ -148,9 +151,8 @@ class GroupQueryAttention(OpKernel):
         out = merge_heads(ctx, dt)
         qk = None
         if self.qk_output and self.info.output_wanted(3):
-            src = raw if self.qk_output == 1 else p
             qk = np.zeros((B, N, S, T), dtype=dt)
-            qk[..., :Tmax] = src
+            qk[..., :Tmax] = np.where(ok[:, None], raw, 0) if self.qk_output == 1 else p
         return out, present_k, present_v, qk
 
     def _rotate(self, q, k, cos_cache, sin_cache, position_ids, past_len, S, H, first):

@@ -11,7 +11,8 @@ from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..nn.norms import LayerNormalization, _check_broadcast, _norm_axis, _stash_dtype
 from ..registry import kernel
-from ._transformer import DOMAIN, F32, check_rank, check_vector, compute, normalize_last
+from ._transformer import (DOMAIN, F32, check_rank, check_vector, compute, normalize_last,
+                           require_inputs)
 
 # onnxruntime contrib: LayerNormalization in the ONNX domain before onnx defined it (opset 17)
 kernel("LayerNormalization", since=1, until=16, fresh=True)(LayerNormalization)
@@ -35,6 +36,7 @@ class _SkipNorm(OpKernel):
 
     def __init__(self, info):
         super().__init__(info)
+        require_inputs(info, "input", "skip", "gamma")
         self.eps = float(info.attr("epsilon", 1e-12))
         self.want_stats = info.output_wanted(1) or info.output_wanted(2)
         self.want_sum = info.output_wanted(3)
@@ -84,6 +86,7 @@ class SimplifiedLayerNormalization(OpKernel):
 
     def __init__(self, info):
         super().__init__(info)
+        require_inputs(info, "X", "scale")
         self.eps = float(info.attr("epsilon", 1e-5))
         self.axis = int(info.attr("axis", -1))
         self.want_inv = info.output_wanted(1)

@@ -9,7 +9,8 @@ from ...errors import InvalidArgument, NotImplemented as OrtNotImplemented
 from ..base import OpKernel
 from ..registry import kernel
 from ._transformer import (DOMAIN, add_bias, attend, causal_bias, check_attention_bias,
-                           compute, default_scale, mask_bias, merge_heads, split_heads)
+                           compute, default_scale, mask_bias, merge_heads, require_inputs,
+                           split_heads)
 
 
 @kernel("MultiHeadAttention", since=1, domain=DOMAIN, fresh=True)
@@ -19,13 +20,14 @@ class MultiHeadAttention(OpKernel):
     attention; no bias, no past), packed KV [B, L, N, 2, H], packed QKV [B, S, N, 3, H].
 
     As onnxruntime's CPU kernel: masked positions get ``mask_filter_value`` (default -10000)
-    added, the causal mask (``unidirectional``) adds it again for keys after the query's
-    position (past length + row); the output ``qk`` holds the scaled Q K^T plus masks and
-    attention bias, before softmax. The packed forms run here although onnxruntime's CPU
-    kernel rejects them."""
+    added; the causal mask (``unidirectional``) adds the lowest float to keys after the
+    query's position (past length + row), except on the last query row (see causal_bias); the
+    output ``qk`` holds the scaled Q K^T plus masks and attention bias, before softmax. The
+    packed forms run here although onnxruntime's CPU kernel rejects them."""
 
     def __init__(self, info):
         super().__init__(info)
+        require_inputs(info, "query")
         self.N = int(info.require_attr("num_heads"))
         if self.N <= 0:
             raise InvalidArgument(f"num_heads must be positive, got {self.N}")

@@ -9,7 +9,7 @@ import numpy as np
 from ...errors import InvalidArgument, NotImplemented as OrtNotImplemented
 from ..base import OpKernel
 from ..registry import kernel
-from ._transformer import DOMAIN, compute, rotary_tables, rotate
+from ._transformer import DOMAIN, compute, require_inputs, rotary_tables, rotate
 
 
 @kernel("RotaryEmbedding", since=1, domain=DOMAIN, fresh=True)
@@ -22,6 +22,7 @@ class RotaryEmbedding(OpKernel):
 
     def __init__(self, info):
         super().__init__(info)
+        require_inputs(info, "input", "position_ids", "cos_cache", "sin_cache")
         self.interleaved = int(info.attr("interleaved", 0)) != 0
         self.rot_dim = int(info.attr("rotary_embedding_dim", 0))
         self.num_heads = int(info.attr("num_heads", 0))
