@@ -11,6 +11,8 @@ import numpy as np
 
 from ...errors import InvalidArgument
 from ..activation._common import as_compute, back
+from ..fused import _activation as fused_activation
+from ..math._common import F32, F64
 from ..registry import REGISTRY
 
 #: activation -> the parameters onnxruntime requires for it (it has no defaults for them)
@@ -70,4 +72,9 @@ def gemm_activation(info) -> Callable[[np.ndarray], np.ndarray]:
     if name == "ScaledTanh":
         return _scaled_tanh(params["alpha"], params["beta"])
     kdef = REGISTRY.lookup("", name, 10**6)
-    return kdef.factory(_ActivationInfo(name, params))
+    onnx_kernel = kdef.factory(_ActivationInfo(name, params))
+    if name not in fused_activation.SUPPORTED:
+        return onnx_kernel
+    # float32/float64 Gemm outputs are fresh arrays: apply the activation in place
+    in_place = fused_activation.make(name, list(params.values()))
+    return lambda y: in_place(y) if y.dtype == F32 or y.dtype == F64 else onnx_kernel(y)

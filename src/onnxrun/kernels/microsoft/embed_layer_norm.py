@@ -17,7 +17,7 @@ def _lookup(table: np.ndarray, ids: np.ndarray, what: str) -> np.ndarray:
     if ids.size and (ids.min() < 0 or ids.max() >= table.shape[0]):
         raise InvalidArgument(f"{what} index out of range: ids in [{ids.min()}, {ids.max()}], "
                               f"table has {table.shape[0]} rows")
-    return table[ids]
+    return np.take(table, ids, axis=0)
 
 
 @kernel("EmbedLayerNormalization", since=1, domain=DOMAIN, fresh=True)

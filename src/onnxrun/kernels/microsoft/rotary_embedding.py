@@ -37,7 +37,7 @@ class RotaryEmbedding(OpKernel):
         half = cos_cache.shape[1]
         if input.ndim == 4:
             B, N, S, H = input.shape
-            x = input.transpose(0, 2, 1, 3)
+            x = input
         elif input.ndim == 3:
             B, S, hid = input.shape
             H = hid // self.num_heads if self.num_heads else 2 * half
@@ -60,10 +60,8 @@ class RotaryEmbedding(OpKernel):
                                   f"{pid.shape}")
         xc = compute(x, "input")
         c, s = rotary_tables(cos_cache, sin_cache, pos, "RotaryEmbedding", xc.dtype)
-        out = np.empty(input.shape, dtype=input.dtype)
-        view = out.transpose(0, 2, 1, 3) if input.ndim == 4 else out.reshape(x.shape)
+        if input.ndim == 4:  # [B, N, S, H]: tables as [B, 1, S, half]
+            c, s = c.transpose(0, 2, 1, 3), s.transpose(0, 2, 1, 3)
         if xc.dtype == input.dtype:
-            rotate(xc, c, s, self.interleaved, rd, out=view)
-        else:
-            view[...] = rotate(xc, c, s, self.interleaved, rd)
-        return out
+            return rotate(xc, c, s, self.interleaved, rd).reshape(input.shape)
+        return rotate(xc, c, s, self.interleaved, rd).astype(input.dtype).reshape(input.shape)
