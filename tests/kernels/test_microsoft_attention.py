@@ -72,8 +72,9 @@ def test_attention_qkv_hidden_sizes_and_fp16():
     vs_ort("Attention", [("x", X), ("w", r(D, 2 * D + 8)), ("b", r(2 * D + 8))],
            dict(num_heads=N, qkv_hidden_sizes=[D, D, 8]))
     ins, attrs = _attention([("m", MASKS["raw2d"])])
-    vs_ort("Attention", [(n, a.astype(f16)) if a.dtype == np.float32 else (n, a)
-                         for n, a in ins], attrs, rtol=3e-3, atol=3e-3)
+    ins16 = [(n, a.astype(f16)) if a.dtype == np.float32 else (n, a) for n, a in ins]
+    for consts in ((), ("w", "b")):
+        vs_ort("Attention", ins16, attrs, rtol=3e-3, atol=3e-3, consts=consts)
 
 
 def test_attention_4d_megatron_mask_equals_3d_mask():
@@ -309,7 +310,10 @@ ERRORS = [
      InvalidArgument, "needs cos_cache and sin_cache"),
     ("GroupQueryAttention", _gqa(GQ1, GK1, GV1, r(GB, GNK, 6, GH), (8, 4), 9),
      dict(num_heads=GN, kv_num_heads=GNK), InvalidArgument, "past_key holds 6 positions"),
+    ("GroupQueryAttention", _gqa(GQ1, GK1, GV1, r(GB, GNK, 6, GH), (6, 6), 2 ** 31 - 1),
+     dict(num_heads=GN, kv_num_heads=GNK), InvalidArgument, "session.max_tensor_bytes"),
 ]
+
 
 
 @pytest.mark.parametrize("op,ins,attrs,err,match", ERRORS,
@@ -319,3 +323,31 @@ def test_bad_inputs_give_onnxrun_errors(op, ins, attrs, err, match):
     with pytest.raises(err, match=match) as info:
         run_mine(m, feeds)
     assert op in str(info.value)
+
+
+class _Info:
+    """The attributes MultiHeadAttention's kernel reads from OpKernelInfo."""
+
+    attrs = {"num_heads": N}
+    input_names = ["q", "k", "v"]
+
+    def attr(self, name, default=None):
+        return self.attrs.get(name, default)
+
+    def require_attr(self, name):
+        return self.attrs[name]
+
+    def output_wanted(self, index):
+        return True
+
+
+@pytest.mark.parametrize("k", [r(B, N, L, H), r(B, 1, N * H)], ids=["bnsh", "one_token"])
+def test_mha_present_never_aliases_key_or_value(k):
+    # the kernel is registered fresh=True: present_key/value must be new arrays even when
+    # K/V pass through unchanged (4-D key/value, or a single token without bias)
+    from onnxrun.kernels.microsoft.multihead_attention import MultiHeadAttention
+    q = r(B, 1, N * H)
+    _, pk, pv, _ = MultiHeadAttention(_Info())(q, k, k.copy())
+    assert not np.shares_memory(pk, k)
+    expected = k if k.ndim == 4 else k.reshape(B, 1, N, H).transpose(0, 2, 1, 3)
+    np.testing.assert_array_equal(pk, expected)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InvalidArgument, NotImplemented as OrtNotImplemented
+from .._alloc import check_alloc, max_bytes
 from ..base import OpKernel
 from ..registry import kernel
 from ._transformer import (DOMAIN, attend, check_attention_bias, compute, default_scale,
@@ -151,6 +152,7 @@ class GroupQueryAttention(OpKernel):
         out = merge_heads(ctx, dt)
         qk = None
         if self.qk_output and self.info.output_wanted(3):
+            check_alloc((B, N, S, T), dt, max_bytes(self.info), "output_qk")
             qk = np.zeros((B, N, S, T), dtype=dt)
             qk[..., :Tmax] = np.where(ok[:, None], raw, 0) if self.qk_output == 1 else p
         return out, present_k, present_v, qk
@@ -189,6 +191,7 @@ class GroupQueryAttention(OpKernel):
                                           f"{H}), got {p.shape}")
             P = past_key.shape[2]
         L = max(P, T)
+        check_alloc((B, Nk, L, H), dt, max_bytes(self.info), "present_key")
         if np.any(past_len + S > L):
             raise InvalidArgument(f"the KV cache ({L} rows) cannot hold past lengths "
                                   f"{past_len.tolist()} plus {S} new tokens")

@@ -80,8 +80,9 @@ class MultiHeadAttention(OpKernel):
         out = merge_heads(ctx, dt)
         present_k = present_v = None
         if self.want_present:
-            present_k = np.ascontiguousarray(k, dtype=dt)
-            present_v = np.ascontiguousarray(v, dtype=dt)
+            # copies: K/V may be (views of) the key/value inputs
+            present_k = np.array(k, dtype=dt, order="C")
+            present_v = np.array(v, dtype=dt, order="C")
         qk = None
         if raw is not None:
             qk = np.broadcast_to(raw, (B, N, S, T)).astype(dt)
