@@ -219,3 +219,47 @@ def test_llama_decoder_gqa_kv_cache_over_steps(cache):
         past = {"ort": ke, "mine": km}
         past_v = {"ort": ve, "mine": vm}
     assert mask.shape[1] == 10
+
+
+# --- models saved by onnxruntime (optimized_model_filepath) -----------------------------------
+
+def conv_gemm_model():
+    """Conv + Add + Relu, 1x1 Conv + LeakyRelu, Flatten, Gemm + Sigmoid."""
+    b = _Builder(seed=2)
+    c = b.op("Conv", ["x", b.weight(8, 3, 3, 3), b.weight(8)], pads=[1, 1, 1, 1])
+    r = b.op("Relu", [b.op("Add", [c, "z"])])
+    y = b.op("LeakyRelu", [b.op("Conv", [r, b.weight(4, 8, 1, 1)])], alpha=0.2)
+    g = b.op("Gemm", [b.op("Flatten", [y]), b.weight(10, 256), b.weight(10)], transB=1)
+    b.op("Sigmoid", [g], ["y"])
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 8, 8]),
+              helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 8, 8, 8])]
+    return b.model(inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                   [("", 17)])
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("bert13", {"SkipLayerNormalization", "FusedMatMul", "Gelu"}),
+    ("bert17", {"SkipLayerNormalization", "FusedMatMul", "Gelu", "LayerNormalization"}),
+    ("conv", {"FusedConv", "FusedGemm"}),
+])
+def test_models_saved_by_onnxruntime_extended_optimizations(name, expected, tmp_path):
+    import onnx
+    import onnxruntime as ort
+    if name == "conv":
+        model = conv_gemm_model()
+        feeds = {"x": RNG.standard_normal((2, 3, 8, 8)).astype(np.float32),
+                 "z": RNG.standard_normal((2, 8, 8, 8)).astype(np.float32)}
+    else:
+        model = bert_like(int(name[4:]), embed=False)
+        feeds = {"x": RNG.standard_normal((BB, BS, BD)).astype(np.float32),
+                 "attention_mask": np.array([[1] * BS, [1] * 5 + [0] * 3], np.int64)}
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    so.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    saved = onnx.load(so.optimized_model_filepath)
+    ms_ops = {n.op_type for n in saved.graph.node if n.domain == "com.microsoft"}
+    assert expected - {"LayerNormalization"} <= ms_ops, ms_ops
+    assert expected <= {n.op_type for n in saved.graph.node}
+    np.testing.assert_allclose(run_mine(saved, feeds)[0], run_ort(model, feeds)[0], rtol=1e-4,
+                               atol=1e-5)
