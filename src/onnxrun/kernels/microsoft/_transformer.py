@@ -13,7 +13,6 @@ from ...errors import InvalidArgument
 from ..math._common import F32, F64, is_float
 
 DOMAIN = "com.microsoft"
-__all__ = ["DOMAIN", "F32", "F64"]  # re-exported for the kernels of this package
 
 
 def compute(x: np.ndarray, what: str) -> np.ndarray:
@@ -126,7 +125,8 @@ def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, bias=None, softcap: floa
 
     ``bias`` (broadcastable to [B, N, S, T]) is added to the scores (after ``softcap``), the
     softmax runs in the compute dtype; ``sink`` [N] adds one more logit per head to the softmax
-    denominator. Returns ``(context [B, N, S, Hv], scores-before-softmax or None)``."""
+    denominator. Returns ``(context [B, N, S, Hv], scores before softmax (with
+    ``keep_scores``, else None), probabilities [B, N, S, T])``."""
     B, N, S, H = q.shape
     Nk, T = k.shape[1], k.shape[2]
     g = N // Nk
@@ -231,8 +231,8 @@ def mask_bias(mask: np.ndarray, B: int, S: int, T: int, P: int, filter_value: fl
     masked row attends uniformly, as in onnxruntime).
 
     Forms: (B) key lengths (right padding); (2B) end positions then start positions; (3B+2)
-    key lengths (the rest is for packed GPU kernels); (B, T) or (B, S, T) raw 0/1 masks;
-    (B, 1, M, M) Megatron masks with M >= T, rows from the past length P on."""
+    key lengths (the rest is for packed GPU kernels); (B, T) or (B, S, T) raw masks (> 0:
+    attend); (B, 1, M, M) Megatron masks with M >= T, rows from the past length P on."""
     f = cd.type(filter_value)
     ar = np.arange(T)
     if mask.ndim == 1:
@@ -253,13 +253,13 @@ def mask_bias(mask: np.ndarray, B: int, S: int, T: int, P: int, filter_value: fl
         if mask.shape != (B, T):
             raise InvalidArgument(f"{what} with 2-D data must have shape (batch_size, "
                                   f"total_sequence_length) = {(B, T)}, got {mask.shape}")
-        return np.where(mask == 0, f, cd.type(0)).reshape(B, 1, 1, T)
+        return np.where(mask > 0, cd.type(0), f).reshape(B, 1, 1, T)
     if mask.ndim == 3:
         if mask.shape != (B, S, T):
             raise InvalidArgument(f"{what} with 3-D data must have shape (batch_size, "
                                   f"sequence_length, total_sequence_length) = {(B, S, T)}, got "
                                   f"{mask.shape}")
-        return np.where(mask == 0, f, cd.type(0)).reshape(B, 1, S, T)
+        return np.where(mask > 0, cd.type(0), f).reshape(B, 1, S, T)
     if mask.ndim == 4:
         M = mask.shape[3]
         if mask.shape[:2] != (B, 1) or mask.shape[2] != M or M < T or P + S > M:
@@ -267,7 +267,7 @@ def mask_bias(mask: np.ndarray, B: int, S: int, T: int, P: int, filter_value: fl
                                   f"max_sequence_length, max_sequence_length) with "
                                   f"max_sequence_length >= {T}, got {mask.shape}")
         rows = mask[:, :, P:P + S, :T]
-        return np.where(rows == 0, f, cd.type(0))
+        return np.where(rows > 0, cd.type(0), f)
     raise InvalidArgument(f"{what} must have 1, 2, 3 or 4 dimensions, got shape {mask.shape}")
 
 

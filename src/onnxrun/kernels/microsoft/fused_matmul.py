@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..base import OpKernel
+from ..math._common import F32, F64
 from ..nn.gemm import matmul
 from ..registry import kernel
-from ._transformer import DOMAIN, F32, F64, compute, require_inputs
+from ._transformer import DOMAIN, compute, require_inputs
 
 
 def _operand(x: np.ndarray, trans: bool, trans_batch: bool) -> np.ndarray:

@@ -9,9 +9,10 @@ import math
 
 from ...errors import InvalidArgument
 from ..base import OpKernel
+from ..math._common import F32
 from ..nn.norms import LayerNormalization, _check_broadcast, _norm_axis, _stash_dtype
 from ..registry import kernel
-from ._transformer import (DOMAIN, F32, check_rank, check_vector, compute, normalize_last,
+from ._transformer import (DOMAIN, check_rank, check_vector, compute, normalize_last,
                            require_inputs)
 
 # onnxruntime contrib: LayerNormalization in the ONNX domain before onnx defined it (opset 17)
