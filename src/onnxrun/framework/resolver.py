@@ -36,9 +36,16 @@ def check_opsets(graph: Graph) -> None:
             raise InvalidGraph(f"opset {version} of domain '{domain or 'ai.onnx'}' is not valid")
 
 
+#: onnxruntime's contrib domains: a model that uses one without importing it gets its newest
+#: version, as onnxruntime does (its transformer optimizer returns such in-memory models)
+IMPLICIT_OPSETS = {"com.microsoft": 1, "com.microsoft.nchwc": 1}
+
+
 def resolve_node(node: Node, graph: Graph) -> Optional[onnx.defs.OpSchema]:
     """Set ``node.since_version``; return the node's schema if onnx defines one."""
     opset = graph.opsets.get(node.domain)
+    if opset is None and node.domain in IMPLICIT_OPSETS:
+        opset = graph.opsets[node.domain] = IMPLICIT_OPSETS[node.domain]
     if opset is None:
         raise InvalidGraph(f"This is an invalid model. In Node, (\"{node.name}\", "
                            f"{node.op_type}, \"{node.domain}\", -1) : Error No opset import "

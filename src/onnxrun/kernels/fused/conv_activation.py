@@ -13,16 +13,21 @@ from . import _activation
 DOMAIN = "com.onnxrun"
 
 
+def inner_conv(info) -> Conv:
+    """The Conv kernel of a fused node: its attributes without the activation ones."""
+    inner = copy.copy(info)
+    inner.attrs = {k: v for k, v in info.attrs.items()
+                   if k not in ("activation", "activation_params")}
+    return Conv(inner)
+
+
 @kernel("FusedConv", since=1, domain=DOMAIN, fresh=True)
 class FusedConv(OpKernel):
     """Conv attributes plus ``activation`` (op name) and ``activation_params`` (floats)."""
 
     def __init__(self, info):
         super().__init__(info)
-        inner = copy.copy(info)
-        inner.attrs = {k: v for k, v in info.attrs.items()
-                       if k not in ("activation", "activation_params")}
-        self.conv = Conv(inner)
+        self.conv = inner_conv(info)
         self.act = _activation.make(info.attrs["activation"],
                                     info.attrs.get("activation_params", []))
 
