@@ -18,8 +18,9 @@ from .qgemm import column_param
 def attention_bias(mask, B, S, P, unidirectional, filter_value):
     """The additive mask [B or 1, 1, S, P + S] of com.microsoft Attention (None when no mask
     and not unidirectional): ``mask_index`` [B] end positions or [2B] end and start positions;
-    raw 0/1 masks [B, P+S] or [B, S, P+S]; masked keys get ``mask_filter_value``; the causal
-    (unidirectional) mask adds it for future keys."""
+    raw 0/1 masks [B, P+S] or [B, S, P+S]; masked keys get ``mask_filter_value``; with
+    ``unidirectional`` future keys get float32's lowest value (onnxruntime 1.32: a query whose
+    visible keys are all masked then spreads over them, not over the future)."""
     T = P + S
     bias = None
     if mask is not None:
@@ -40,12 +41,10 @@ def attention_bias(mask, B, S, P, unidirectional, filter_value):
         else:
             raise InvalidArgument(f"mask_index must have shape ({B},), ({2 * B},), ({B}, {T}) "
                                   f"or ({B}, {S}, {T}), got {mask.shape}")
-        bias = bias.astype(F32)
-    if unidirectional:
+    if unidirectional:  # future keys: float32's lowest value, whatever the mask says
         future = np.arange(T)[None, :] > (P + np.arange(S))[:, None]
-        causal = np.where(future, filter_value, np.float32(0)).astype(F32)
-        bias = causal if bias is None else bias + causal
-    return bias
+        bias = np.where(future, np.finfo(F32).min, np.float32(0) if bias is None else bias)
+    return None if bias is None else bias.astype(F32, copy=False)
 
 
 @kernel("QAttention", domain="com.microsoft", since=1, fresh=True)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..base import OpKernel
 from ..registry import kernel
-from ._quant import (F32, check_q8, const_input, lookup_table, require, scale_value,
+from ._quant import (F32, Q8, check_q8, const_input, lookup_table, require, scale_value,
                      zero_point)
 
 
@@ -22,9 +22,10 @@ class _QLinearLookup(OpKernel):
         self._table = None
         known = [const_input(info, i) for i in (1, 2, 3, 4)]
         x_t = info.input_types[0] if info.input_types else None
+        dt = np.dtype(x_t.dtype) if getattr(x_t, "elem", None) else None
         if all(k for k, _ in known) and known[0][1] is not None and known[2][1] is not None \
-                and getattr(x_t, "elem", None) is not None:
-            self._table = self._build(np.dtype(x_t.dtype), *(v for _, v in known))
+                and dt in Q8:
+            self._table = self._build(dt, *(v for _, v in known))
 
     def _build(self, dt, x_scale, x_zp, y_scale, y_zp):
         sx = scale_value(x_scale, f"{self.op}: X_scale")
@@ -65,4 +66,5 @@ class QLinearSigmoid(_QLinearLookup):
     op = "QLinearSigmoid"
 
     def f(self, x):
-        return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(F32)
+        with np.errstate(over="ignore"):  # exp overflow -> inf -> sigmoid 0, as it should
+            return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(F32)
