@@ -48,20 +48,31 @@ def test_qlinear_binary_broadcast(op, shapes):
     assert_same(*run_both(m, f))
 
 
+# scale/zero-point sets where A-as-span-scalar rounds differently with and without
+# onnxruntime's operand swap (found by search; random sets differ about one time in 15)
+SWAP_SENSITIVE = [(0.050637777894735336, 0.035331789404153824, 0.041474826633930206, 208, 161,
+                   139),
+                  (0.0405571423470974, 0.051602985709905624, 0.010746631771326065, 188, 33, 186),
+                  (0.051371198147535324, 0.0533963106572628, 0.005735315382480621, 30, 221, 21)]
+
+
+@pytest.mark.parametrize("params", SWAP_SENSITIVE)
 @pytest.mark.parametrize("scalar_side", [0, 1])
-def test_qlinear_add_scalar_span_operand_order(scalar_side):
+def test_qlinear_add_scalar_span_operand_order(params, scalar_side):
     """Every code pair with one side a scalar per broadcast span: onnxruntime swaps the
     operands when A is the scalar, which changes the float rounding."""
     dt = np.uint8
+    sa, sb, sc, za, zb, zc = params
     codes = np.arange(256, dtype=np.uint8)
     full, col = np.tile(codes, (256, 1)), codes.reshape(256, 1)
     a, b = (col, full) if scalar_side == 0 else (full, col)
-    for _ in range(6):
-        m, f = node_model("QLinearAdd", [
-            ("A", a, False), ("sa", scale(RNG), True), ("za", zp(RNG, dt), True), ("B", b, False),
-            ("sb", scale(RNG), True), ("zb", zp(RNG, dt), True), ("sc", scale(RNG), True),
-            ("zc", zp(RNG, dt), True)])
-        assert_same(*run_both(m, f))
+    if scalar_side == 1:  # the same parameters seen from the other side
+        sa, sb, za, zb = sb, sa, zb, za
+    m, f = node_model("QLinearAdd", [
+        ("A", a, False), ("sa", np.array(sa, F32), True), ("za", np.array(za, dt), True),
+        ("B", b, False), ("sb", np.array(sb, F32), True), ("zb", np.array(zb, dt), True),
+        ("sc", np.array(sc, F32), True), ("zc", np.array(zc, dt), True)])
+    assert_same(*run_both(m, f))
 
 
 def test_qlinear_add_runtime_scales_default_c_zero_point():
@@ -124,8 +135,8 @@ def test_qlinear_softmax(dt, opset, axis, shape):
 
 
 def test_qlinear_softmax_long_rows_sum_in_order():
-    """Rows of 1000: the float32 row sum must accumulate left to right like onnxruntime's
-    loop (a pairwise sum rounds differently and flips some outputs)."""
+    """Rows of 1000 (the row sum accumulates left to right like onnxruntime's loop; a pairwise
+    sum rounds it differently, though no random case tried flipped an output)."""
     for dt in Q8:
         m, f = node_model("QLinearSoftmax", [
             ("X", q8(RNG, dt, 64, 1000), False), ("xs", np.array(0.02, F32), True),
