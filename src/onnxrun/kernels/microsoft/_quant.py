@@ -5,7 +5,7 @@ products through BLAS, and sub-byte unpacking."""
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -112,21 +112,41 @@ def dynamic_uint8_params(x: np.ndarray) -> Tuple[np.float32, int]:
     return scale, zp
 
 
-def exact_matmul(a: np.ndarray, b: np.ndarray, bound: int = 255 * 255) -> np.ndarray:
-    """``a @ b`` of integer-valued float32 arrays as exact float64 integers.
+class IntMatrix(NamedTuple):
+    """Zero-point-shifted 8-bit weights held as exact float32 integers, with the largest
+    magnitude (what bounds the partial sums of a product with them)."""
+
+    w: np.ndarray
+    bound: int
+
+
+def int_matrix(w: np.ndarray) -> IntMatrix:
+    """``w`` (integer values) as float32 with its bound, for :func:`exact_matmul`."""
+    w = np.ascontiguousarray(w, dtype=F32)
+    return IntMatrix(w, int(np.abs(w).max()) if w.size else 0)
+
+
+def exact_matmul(a: np.ndarray, b: IntMatrix) -> np.ndarray:
+    """``a @ b.w`` of integer-valued float32 arrays as exact float64 integers.
 
     float32 BLAS is exact while every partial sum stays below 2**24; with products bounded by
-    ``bound`` that holds for ``(2**24 - 1) // bound`` terms, so K is cut into chunks of that
-    length, each multiplied in float32 (twice the speed of float64 BLAS) and the chunk results
-    summed in float64 (exact to 2**53)."""
+    ``max|a| * b.bound`` that holds for ``(2**24 - 1) // bound`` terms, so K is cut into chunks
+    of that length (contiguous, which OpenBLAS multiplies much faster than strided slices),
+    each multiplied in float32 and the chunk results summed in float64 (exact to 2**53). The
+    chunks add up to the FLOPs of one product: float32 keeps twice float64 BLAS's speed."""
     K = a.shape[-1]
-    step = max(1, (2 ** 24 - 1) // max(bound, 1))
+    bound = max((int(np.abs(a).max()) if a.size else 0) * b.bound, 1)
+    step = max(1, (2 ** 24 - 1) // bound)
     if K <= step:
-        return np.matmul(a, b).astype(F64)
+        return np.matmul(a, b.w).astype(F64)
+    step = -(-K // -(-K // step))  # equal chunks: no short remainder GEMM
     acc = None
     for k in range(0, K, step):
-        part = np.matmul(a[..., k:k + step], b[..., k:k + step, :])
-        acc = part.astype(F64) if acc is None else acc + part
+        part = np.matmul(np.ascontiguousarray(a[..., k:k + step]), b.w[..., k:k + step, :])
+        if acc is None:
+            acc = part.astype(F64)
+        else:
+            acc += part
     return acc
 
 

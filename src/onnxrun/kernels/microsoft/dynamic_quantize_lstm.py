@@ -9,7 +9,7 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..registry import kernel
 from ..rnn.lstm import LSTM
-from ._quant import F32, Q8, dynamic_uint8_params, exact_matmul, quantize
+from ._quant import F32, Q8, dynamic_uint8_params, exact_matmul, int_matrix, quantize
 
 
 class DynamicQuantWeight:
@@ -20,7 +20,7 @@ class DynamicQuantWeight:
     __array_ufunc__ = None  # ndarray @ this -> this.__rmatmul__
 
     def __init__(self, w: np.ndarray, zp: int, scale: np.ndarray) -> None:
-        self.w = w.astype(F32) - np.float32(zp)  # exact small integers, [K, N]
+        self.w = int_matrix(w.astype(F32) - np.float32(zp))  # [K, N]
         self.scale = scale.astype(F32)
         self.shape = w.shape
 

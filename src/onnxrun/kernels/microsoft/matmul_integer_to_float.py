@@ -11,7 +11,7 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._quant import F32, check_q8, const_input, exact_matmul, require, zero_point
+from ._quant import F32, check_q8, const_input, exact_matmul, int_matrix, require, zero_point
 
 
 def b_param_per_column(p: np.ndarray, b_shape) -> bool:
@@ -47,42 +47,43 @@ class IntegerMatMulToFloat(OpKernel):
             self._b = self._shift_b(b, bz)
 
     def _shift_b(self, B, b_zero_point):
-        """(B - b_zp) as exact float32 integers."""
+        """(B - b_zp) as an exact integer matrix."""
         check_q8(B, f"{self.op}: B")
         if B.ndim < 2:
             raise InvalidArgument(f"{self.op}: B must have rank >= 2, got shape {B.shape}")
         if b_zero_point is None:
-            return B.astype(F32)
+            return int_matrix(B)
         if b_zero_point.dtype != B.dtype:
             raise InvalidArgument(f"{self.op}: b_zero_point type {b_zero_point.dtype} must "
                                   f"equal B's type {B.dtype}")
         if not b_param_per_column(b_zero_point, B.shape):
             raise InvalidArgument(f"{self.op}: b_zero_point of shape {b_zero_point.shape} "
                                   f"must be a scalar or per column of B {B.shape}")
-        return B.astype(F32) - _as_col(b_zero_point).astype(F32)
+        return int_matrix(B.astype(F32) - _as_col(b_zero_point).astype(F32))
 
     def compute(self, a: np.ndarray, B, b_zero_point, a_scale, b_scale: np.ndarray,
                 bias: Optional[np.ndarray], out_dtype) -> np.ndarray:
         """``a`` holds the zero-point-shifted A (exact float32 integers); ``a_scale`` is a
         float32 scalar or None (then applied to the output, broadcast, after the bias)."""
         b = self._b if self._b is not None else self._shift_b(B, b_zero_point)
-        if a.ndim < 1 or a.shape[-1] != b.shape[-2]:
+        shape = b.w.shape
+        if a.ndim < 1 or a.shape[-1] != shape[-2]:
             raise InvalidArgument(f"{self.op}: inner dimensions differ: A {a.shape} @ B "
-                                  f"{b.shape}")
+                                  f"{shape}")
         try:
-            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            np.broadcast_shapes(a.shape[:-2], shape[:-2])
         except ValueError:
             raise InvalidArgument(f"{self.op}: batch dimensions of A {a.shape} and B "
-                                  f"{b.shape} are not broadcastable") from None
+                                  f"{shape} are not broadcastable") from None
         acc = exact_matmul(a, b).astype(F32)  # int32 values: exact to 2**24, rounded above
-        inside = b_param_per_column(b_scale, b.shape)
+        inside = b_param_per_column(b_scale, shape)
         mult = _as_col(b_scale).astype(F32) if inside else np.float32(1)
         if a_scale is not None:
             mult = np.float32(a_scale) * mult
         y = acc * mult
         if bias is not None:
-            if bias.ndim != 1 or bias.shape[0] != b.shape[-1]:
-                raise InvalidArgument(f"{self.op}: bias must have shape ({b.shape[-1]},), got "
+            if bias.ndim != 1 or bias.shape[0] != shape[-1]:
+                raise InvalidArgument(f"{self.op}: bias must have shape ({shape[-1]},), got "
                                       f"{bias.shape}")
             y = y + bias.astype(F32)
         if not inside:

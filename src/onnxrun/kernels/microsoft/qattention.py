@@ -11,7 +11,8 @@ from ...errors import InvalidArgument, NotImplemented
 from ..base import OpKernel
 from ..registry import kernel
 from ..transformer._common import safe_softmax
-from ._quant import F32, Q8, const_input, exact_matmul, require, scale_value, zero_point
+from ._quant import (F32, Q8, const_input, exact_matmul, int_matrix, require, scale_value,
+                     zero_point)
 from .qgemm import column_param
 
 
@@ -79,12 +80,12 @@ class QAttention(OpKernel):
             raise InvalidArgument(f"QAttention: weight must be 2-D uint8/int8 [input_hidden, "
                                   f"3 * hidden], got {w.dtype} {w.shape}")
         if wz is None:
-            return w.astype(F32)
+            return int_matrix(w)
         if wz.dtype != w.dtype:
             raise InvalidArgument(f"QAttention: weight_zero_point type {wz.dtype} must equal "
                                   f"the weight's {w.dtype}")
-        return w.astype(F32) - column_param(wz, w.shape[1], "QAttention: weight_zero_point"
-                                            ).astype(F32)
+        zp = column_param(wz, w.shape[1], "QAttention: weight_zero_point")
+        return int_matrix(w.astype(F32) - zp.astype(F32))
 
     def __call__(self, input, weight, bias, input_scale, weight_scale, mask_index=None,
                  input_zero_point=None, weight_zero_point=None, past=None):
@@ -93,10 +94,10 @@ class QAttention(OpKernel):
                                   f"{input.dtype} {input.shape}")
         w = self._w if self._w is not None else self._shift_weight(weight, weight_zero_point)
         Bn, S, Din = input.shape
-        if w.shape[0] != Din:
-            raise InvalidArgument(f"QAttention: weight has {w.shape[0]} input features, input "
-                                  f"has {Din}")
-        hid = w.shape[1] // 3
+        if w.w.shape[0] != Din:
+            raise InvalidArgument(f"QAttention: weight has {w.w.shape[0]} input features, "
+                                  f"input has {Din}")
+        hid = w.w.shape[1] // 3
         N = self.num_heads
         if hid % N:
             raise InvalidArgument(f"QAttention: hidden size {hid} is not divisible by "

@@ -8,8 +8,8 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._quant import (F32, check_q8, const_input, exact_matmul, requantize, require, scalar,
-                     scale_value, zero_point)
+from ._quant import (F32, check_q8, const_input, exact_matmul, int_matrix, requantize, require,
+                     scalar, scale_value, zero_point)
 
 
 def column_param(p: np.ndarray, n: int, what: str) -> np.ndarray:
@@ -41,7 +41,7 @@ class QGemm(OpKernel):
             self._b = self._shift_b(b, bz)
 
     def _shift_b(self, B, b_zero_point):
-        """(B - b_zp) as float32 [K, N] (exact small integers)."""
+        """(B - b_zp) [K, N] as an exact integer matrix."""
         check_q8(B, "QGemm: B")
         if B.ndim != 2:
             raise InvalidArgument(f"QGemm: B must be 2-D, got shape {B.shape}")
@@ -51,7 +51,7 @@ class QGemm(OpKernel):
         if zp.dtype != B.dtype:
             raise InvalidArgument(f"QGemm: b_zero_point type {zp.dtype} must equal B's type "
                                   f"{B.dtype}")
-        return np.ascontiguousarray(b.astype(F32) - zp.astype(F32))
+        return int_matrix(b.astype(F32) - zp.astype(F32))
 
     def __call__(self, A, a_scale, a_zero_point, B, b_scale, b_zero_point, C=None,
                  y_scale=None, y_zero_point=None):
@@ -61,11 +61,11 @@ class QGemm(OpKernel):
         bw = self._b if self._b is not None else self._shift_b(B, b_zero_point)
         a = A.T if self.trans_a else A
         M, K = a.shape
-        if bw.shape[0] != K:
+        if bw.w.shape[0] != K:
             raise InvalidArgument(f"QGemm: inner dimensions differ: A {A.shape} (transA="
                                   f"{int(self.trans_a)}), B {B.shape} (transB="
                                   f"{int(self.trans_b)})")
-        N = bw.shape[1]
+        N = bw.w.shape[1]
         sa = scale_value(a_scale, "QGemm: a_scale")
         za = zero_point(require(a_zero_point, "QGemm: a_zero_point"), dt, "QGemm: a_zero_point")
         if b_scale.dtype != F32:
