@@ -584,3 +584,12 @@ def test_errors_shapes():
                         ("ws", scale(RNG), True), ("mask", np.array([[1, 1, 1]], np.int32),
                                                    False)],
          {"num_heads": 1}, match="mask_index must have shape")
+    _bad("QAttention", [("x", q8(RNG, np.uint8, 1, 2, 4), False),
+                        ("w", q8(RNG, np.uint8, 4, 12), True),
+                        ("bias", np.zeros(12, F32), True), ("xs", scale(RNG), True),
+                        ("ws", scale(RNG), True)],
+         {"num_heads": 3}, match="hidden size 4 is not divisible by num_heads 3")
+    _bad("QLinearAveragePool", [("X", q8(RNG, np.uint8, 1, 2, 5, 5), False),
+                                ("xs", scale(RNG), True), ("xz", None, True),
+                                ("ys", scale(RNG), True)],
+         {"kernel_shape": [3]}, match="rank 3 for kernel_shape")

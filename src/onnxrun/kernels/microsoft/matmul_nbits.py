@@ -41,9 +41,11 @@ class MatMulNBits(OpKernel):
     * Weights: ``B`` is [N, k_blocks, block_size * bits / 8] uint8, values packed low bits
       first; ``scales`` [N, k_blocks] (or flat) of A's type; ``zero_points`` either packed uint8
       [N, ceil(k_blocks * bits / 8)] (default ``2**(bits-1)`` when absent) or, for HQQ, of A's
-      type [N, k_blocks], applied as ``q * scale - scale * zp``. ``g_idx`` (deprecated) maps each
-      k to its block; ``bias`` [N]. A B with a zero dimension means "no projection": Y is zero
-      (plus bias).
+      type [N, k_blocks], applied as ``q * scale - scale * zp`` (also for 8 bits, which
+      onnxruntime's CPU kernel refuses). ``g_idx`` (deprecated) maps each k to its block; its
+      packed zero points apply as the spec says (onnxruntime 1.32's CPU kernel ignores them
+      and uses ``2**(bits-1)``). ``bias`` [N]. A B with a zero dimension means "no
+      projection": Y is zero (plus bias).
     * Computation: the weight is dequantized once, at session initialization, to a float32
       [N, K] matrix (when B, scales, zero points and g_idx are constants, as in every exported
       model; otherwise on each run), and Y is one float32 BLAS product. float16/bfloat16 A is
