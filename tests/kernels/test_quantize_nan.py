@@ -21,7 +21,8 @@ def test_nan_and_infinities_quantize_like_onnxruntime(dtype, zp, scale):
     elem = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
     g = helper.make_graph(
         [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"])], "g",
-        [helper.make_tensor_value_info("x", 1, None)], [helper.make_tensor_value_info("y", elem, None)],
+        [helper.make_tensor_value_info("x", 1, None)],
+        [helper.make_tensor_value_info("y", elem, None)],
         [numpy_helper.from_array(np.array(scale, np.float32), "s"),
          numpy_helper.from_array(np.array(zp, dtype), "z")])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)],
