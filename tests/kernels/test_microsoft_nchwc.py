@@ -286,7 +286,6 @@ def _nchwc_graph(w_out, w_in, channels=None, reshape_b=None, src_reorder=False):
         nodes.append(helper.make_node("ReorderInput", ["x"], ["xr"], domain=NCHWC))
         x = "xr"
     nodes.append(helper.make_node("Conv", [x, "w"], ["y"], domain=NCHWC))
-    out = "y"
     inits = [numpy_helper.from_array(np.zeros((w_out, w_in, 1, 1), np.float32), "w")]
     if reshape_b:
         inits.append(numpy_helper.from_array(
