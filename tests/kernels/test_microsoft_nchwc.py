@@ -362,3 +362,11 @@ def test_upsample_bad_scales():
     node = helper.make_node("Upsample", ["x"], ["y"], domain=NCHWC, scales=[1, 2, 2, 2])
     with pytest.raises(onnxrun.InvalidArgument, match="scales must be"):
         onnxrun.InferenceSession(_single(node))
+
+
+def test_graph_candidates_ignore_values_from_an_enclosing_graph():
+    """A conv reading a value its graph neither takes as input nor produces (an outer value)
+    says nothing about the block size."""
+    graph = _nchwc_graph(32, 8)
+    graph.inputs = []
+    assert layout.graph_candidates(graph) == {8, 16}

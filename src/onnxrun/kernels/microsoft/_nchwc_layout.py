@@ -67,10 +67,14 @@ def graph_candidates(graph) -> FrozenSet[int]:
             ok = {b for b in ok if W.shape[0] % b == 0}
             padded[id(node.outputs[0])] = W.shape[0]
             if int(node.attrs.get("group", 1)) == 1:
-                src = node.inputs[0].producer
-                if src is None or (src.domain == DOMAIN and src.op_type == "ReorderOutput"):
+                x = node.inputs[0]
+                src = x.producer
+                if (src is None and any(v is x for v in graph.inputs)) or (
+                        src is not None and src.domain == DOMAIN
+                        and src.op_type == "ReorderOutput"):
                     ok = {b for b in ok if W.shape[1] < b}
-                elif src.domain == DOMAIN and src.op_type in _PRODUCES_BLOCKED:
+                elif (src is not None and src.domain == DOMAIN
+                      and src.op_type in _PRODUCES_BLOCKED):
                     ok = {b for b in ok if W.shape[1] >= b}
         elif node.domain == DOMAIN and node.op_type == "ReorderOutput":
             cp = padded.get(id(node.inputs[0]))
