@@ -1,7 +1,7 @@
 """Build the tool-made models: the models users get from onnxruntime's own tools, into a cache
 folder (not committed; default .cache/toolmade), with the inputs to run them on.
 
-    pip install torch==2.13.0 transformers onnxscript onnxruntime-genai   # scripts only
+    pip install -e '.[toolmade]'      # torch, transformers, onnxscript, onnxruntime-genai
     python scripts/toolmade_models.py [--cache DIR] [-k SUBSTR] [--force]
     python scripts/conformance.py --toolmade [--cache DIR] [-k SUBSTR]    # run them
 
