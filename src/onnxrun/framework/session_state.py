@@ -109,7 +109,7 @@ class SessionContext:
     def partition(self, graph: Graph) -> None:
         missing = assign(graph, self.providers, lambda n, g: self.info_for(n, g))
         if missing:
-            raise _missing_kernel_error(missing[0], self._graph_of(graph, missing[0]))
+            raise _missing_kernels_error(missing, lambda n: self._graph_of(graph, n))
         insert_copies(graph, self.providers_by_name)
 
     @staticmethod
@@ -160,6 +160,32 @@ def _returns_tuple(node: Node, graph: Graph) -> Optional[bool]:
     if schema is None:
         return None
     return schema.max_output > 1
+
+
+#: node names listed per missing op in the all-missing-ops error
+NAMES_PER_OP = 3
+
+
+def _missing_kernels_error(missing: List[Node], graph_of) -> OnnxRuntimeError:
+    """onnxruntime's error for the first node without a kernel (its class and message), then
+    every missing (domain, op, opset) once, with how many nodes use it and the first few
+    names: one error shows all that a model needs."""
+    first = _missing_kernel_error(missing[0], graph_of(missing[0]))
+    if len(missing) == 1:
+        return first
+    nodes: Dict[tuple, List[str]] = {}
+    for node in missing:
+        key = (node.domain or "ai.onnx", node.op_type, node.since_version or 1)
+        nodes.setdefault(key, []).append(node.name)
+    parts = []
+    for (domain, op, version), names in nodes.items():
+        shown = ", ".join(repr(n) for n in names[:NAMES_PER_OP])
+        more = ", ..." if len(names) > NAMES_PER_OP else ""
+        count = f"{len(names)} node{'s' if len(names) > 1 else ''}"
+        parts.append(f"{domain}::{op}({version}) [{count}: {shown}{more}]")
+    err = type(first)(f"{first.message}. Ops without a kernel in onnxrun ({len(nodes)}): "
+                      + ", ".join(parts))
+    return err
 
 
 def _missing_kernel_error(node: Node, graph: Graph) -> OnnxRuntimeError:

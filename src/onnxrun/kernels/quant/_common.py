@@ -86,10 +86,11 @@ def expand_param(p: np.ndarray, x_shape: Sequence[int], axis: int, block_size: i
 
 def saturate_cast(q: np.ndarray, dt: np.dtype, saturate: bool = True) -> np.ndarray:
     """Convert float values (already rounded for integer targets) to ``dt``, clamping to the
-    type's range (integers always; float8 when ``saturate``)."""
+    type's range (integers always; float8 when ``saturate``). NaN becomes an integer type's
+    minimum, as in onnxruntime (MLAS)."""
     rng = int_range(dt)
     if rng is not None:
-        q = np.clip(q, rng[0], rng[1])
+        q = np.minimum(np.fmax(q, rng[0]), rng[1])  # fmax: NaN -> the minimum
         if dt.name in ("int64", "uint64"):
             q = np.nan_to_num(q)
         return q.astype(dt)
