@@ -172,9 +172,10 @@ class InferenceServer:
 
 def create_app(model, name: Optional[str] = None, *, max_batch: int = 8,
                max_delay_ms: float = 2.0, workers: int = 1,
-               max_body_bytes: int = DEFAULT_MAX_BODY) -> Starlette:
+               max_body_bytes: int = DEFAULT_MAX_BODY, sess_options=None) -> Starlette:
     """A Starlette app serving ``model`` (a path, bytes, ``InferenceSession`` or
-    ``ServedModel``); the ``InferenceServer`` behind it is ``app.state.server``."""
+    ``ServedModel``; ``sess_options`` for the session made from a path or bytes); the
+    ``InferenceServer`` behind it is ``app.state.server``."""
     if not isinstance(model, ServedModel):
         import os
 
@@ -182,7 +183,8 @@ def create_app(model, name: Optional[str] = None, *, max_batch: int = 8,
         if name is None:
             name = os.path.splitext(os.path.basename(os.fspath(model)))[0] \
                 if isinstance(model, (str, os.PathLike)) else "model"
-        session = model if isinstance(model, InferenceSession) else InferenceSession(model)
+        session = model if isinstance(model, InferenceSession) else \
+            InferenceSession(model, sess_options)
         model = ServedModel(session, name)
     server = InferenceServer(model, max_batch, max_delay_ms, workers, max_body_bytes)
     app = server.app()
