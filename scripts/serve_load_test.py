@@ -157,6 +157,16 @@ def _judge(resp, bad: bool, want: np.ndarray, latency: float):
     return ("ok", None, latency)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux; NaN elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 def batch_stats(url: str) -> str:
     import httpx
     text = httpx.get(url + "/metrics").text
@@ -178,9 +188,12 @@ def run_setting(label: str, args, model: str, name: str, images, expected) -> di
             httpx.post(f"{server.url}/v2/models/m/infer", content=body, headers=headers,
                        timeout=args.timeout)
         deadline = time.monotonic() + args.deadline
+        cpu0, client0 = cpu_seconds(server.proc.pid), time.process_time()
         answers, elapsed = asyncio.run(load(server.url, name, images, expected, args.requests,
                                             args.clients, args.bad_every, args.timeout,
                                             deadline))
+        cpu = cpu_seconds(server.proc.pid) - cpu0
+        client_cpu = time.process_time() - client0
         stats = batch_stats(server.url)
         alive = httpx.get(server.url + "/v2/health/live").status_code == 200
     finally:
@@ -191,6 +204,7 @@ def run_setting(label: str, args, model: str, name: str, images, expected) -> di
     latencies = np.array([a[0][2] for a in answers.values() if len(a) == 1 and a[0][2]])
     good = len(latencies)
     result = {"label": label, "elapsed": elapsed, "good": good, "problems": problems,
+              "cpu_ms": cpu / max(good, 1) * 1e3, "client_ms": client_cpu / args.requests * 1e3,
               "throughput": good / elapsed, "alive": alive, "stats": stats,
               "p50": float(np.percentile(latencies, 50)) if good else float("nan"),
               "p99": float(np.percentile(latencies, 99)) if good else float("nan")}
@@ -198,7 +212,9 @@ def run_setting(label: str, args, model: str, name: str, images, expected) -> di
               a[0][2] is None)
     print(f"{label:12s}: {good} good + {bad} refused bad requests in {elapsed:.1f} s, "
           f"{result['throughput']:.1f} good req/s, p50 {result['p50'] * 1e3:.0f} ms, "
-          f"p99 {result['p99'] * 1e3:.0f} ms; {stats}; problems: {len(problems)}; "
+          f"p99 {result['p99'] * 1e3:.0f} ms; server CPU {result['cpu_ms']:.1f} ms per good "
+          f"request, client CPU {result['client_ms']:.1f} ms per request; {stats}; "
+          f"problems: {len(problems)}; "
           f"server alive: {alive}", flush=True)
     for p in problems[:10]:
         print("   ", p)
@@ -249,9 +265,12 @@ def main(argv=None) -> int:
         ratios = [rd["batching on"]["throughput"] / rd["batching off"]["throughput"]
                   for rd in rounds]
         p99 = {lb: float(np.median([rd[lb]["p99"] for rd in rounds])) for lb in labels}
+        cpu = {lb: float(np.median([rd[lb]["cpu_ms"] for rd in rounds])) for lb in labels}
         print(f"batching on / off throughput: {', '.join(f'x{r:.2f}' for r in ratios)} "
               f"(median x{np.median(ratios):.2f}); median p99 {p99['batching on'] * 1e3:.0f} ms "
-              f"on vs {p99['batching off'] * 1e3:.0f} ms off")
+              f"on vs {p99['batching off'] * 1e3:.0f} ms off; median server CPU per good "
+              f"request {cpu['batching on']:.1f} ms on vs {cpu['batching off']:.1f} ms off "
+              f"(x{cpu['batching off'] / cpu['batching on']:.2f} fewer)")
     print("every request answered once, answers correct" if not failed else "FAILURES above")
     return 1 if failed else 0
 

@@ -86,6 +86,8 @@ class DynamicBatcher:
     # ---- requests ----------------------------------------------------------------------------
     async def infer(self, feeds: Dict[str, np.ndarray], outputs: Tuple[str, ...]):
         """The output values for one request, in the order of ``outputs``."""
+        if self._task is None or self._task.done():
+            raise RuntimeError("the batch scheduler is not running")
         key, rows = batch_key(feeds, outputs)
         if not self.batching:
             key = None
