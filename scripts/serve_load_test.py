@@ -231,7 +231,8 @@ def main(argv=None) -> int:
     ap.add_argument("--max-batch", type=int, default=8)
     ap.add_argument("--max-delay-ms", type=float, default=5.0)
     ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=0, help="BLAS threads per run (0: default)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="BLAS threads per run (serve --threads; 0: the BLAS default)")
     ap.add_argument("--timeout", type=float, default=60.0, help="per-request timeout (s)")
     ap.add_argument("--deadline", type=float, default=300.0, help="per-setting deadline (s)")
     ap.add_argument("--only", choices=["on", "off"], help="run one setting only")

@@ -19,9 +19,9 @@ def add_arguments(p) -> None:
                    help="longest a request waits for others to batch with")
     p.add_argument("--workers", type=int, default=1,
                    help="threads running the session concurrently")
-    p.add_argument("--threads", type=int, default=0,
-                   help="BLAS threads of each run (0: the BLAS default; 1 is often fastest on "
-                        "a busy machine)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="BLAS threads of each run (0: the BLAS default, all cores); "
+                        "concurrency comes from --workers and batching")
     p.add_argument("--max-body-bytes", type=int, default=64 << 20,
                    help="largest request body accepted (larger: 400)")
     p.add_argument("--log-level", default="info",
@@ -34,8 +34,8 @@ def main(args) -> int:
 
         from ..serve import create_app
     except ModuleNotFoundError as exc:
-        print(f"onnxrun serve: {exc} (install the extra: pip install 'onnxrun[serve]')",
-              file=sys.stderr)
+        hint = "" if "pip install" in str(exc) else " (pip install 'onnxrun[serve]')"
+        print(f"onnxrun serve: {exc}{hint}", file=sys.stderr)
         return 1
     if args.model is None:
         from .run import DATA

@@ -81,7 +81,7 @@ class ServerMetrics:
                                 ("endpoint", "status"))
         self.request_seconds = Histogram(
             "onnxrun_request_duration_seconds",
-            "Inference request latency, body read to response ready.", LATENCY_BUCKETS)
+            "Latency of successful inference requests, body read to response ready.", LATENCY_BUCKETS)
         self.queue_seconds = Histogram(
             "onnxrun_queue_duration_seconds",
             "Time an inference request waited before its session run began.", LATENCY_BUCKETS)
