@@ -15,7 +15,8 @@ COMMANDS = {
 
 def _optional_commands():
     for name, module in (("info", "info"), ("bench", "bench"), ("profile", "profile"),
-                         ("compare", "compare"), ("optimize", "optimize")):
+                         ("compare", "compare"), ("optimize", "optimize"),
+                         ("serve", "serve")):
         try:
             importlib.import_module(f"onnxrun.cli.{module}")
         except ModuleNotFoundError:
