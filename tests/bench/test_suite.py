@@ -200,3 +200,37 @@ def test_interleaved_feeds_state_back_and_new_frames_each_call():
     assert a.seen == b.seen == [(0, 1), (1, 2), (3, 3), (6, 4)]
     assert len(times[0]) == len(times[1]) == 3
     assert float(outs[0][1]) == 10
+
+
+def test_profile_lists_subgraph_nodes_only_when_nested(tmp_path):
+    import onnx
+    from onnxrun.bench.models.vad import stream_feeds, vad
+    from onnxrun.bench.profile import profile
+    path = str(tmp_path / "vad.onnx")
+    onnx.save(vad(), path)
+    sess = memory.make_session("onnxrun", path)
+    first, frames = stream_feeds(sess.get_inputs(), np.random.default_rng(0), 1)
+    feeds = {**first, **frames[0]}
+    flat = {k for k, _, _ in profile(sess, feeds, runs=1)["types"]}
+    nested = {k for k, _, _ in profile(sess, feeds, runs=1, nested=True)["types"]}
+    assert "If" in flat and not any("in subgraph" in k for k in flat)
+    assert "LSTM (in subgraph)" in nested
+    assert any(k.startswith("Conv") and k.endswith("(in subgraph)") for k in nested)
+
+
+def test_interleaved_stops_at_the_deadline_after_three_timed_runs():
+    from onnxrun.bench.runner import interleaved
+
+    class Sess:
+        calls = 0
+
+        def get_outputs(self):
+            return []
+
+        def run(self, names, feeds):
+            Sess.calls += 1
+            return []
+
+    times = [[]]
+    interleaved([Sess()], {}, None, {}, 2, 50, times, deadline=0.0)
+    assert len(times[0]) == 3 and Sess.calls == 5

@@ -195,9 +195,9 @@ def _problems(entries: List[Entry], settings: List[int]) -> List[str]:
             if r.error:
                 expected = f" (expected: {e.model.expect_fail})" if e.model.expect_fail else ""
                 lines.append(f"{name} ({setting_name(t)}): {r.error}{expected}")
-            elif r.max_abs_diff is not None and r.max_abs_diff > 1e-2:
+            elif r.max_abs_diff is not None and r.max_abs_diff > e.model.tolerance:
                 lines.append(f"{name} ({setting_name(t)}): outputs disagree, max abs diff "
-                             f"{r.max_abs_diff:.3g}")
+                             f"{r.max_abs_diff:.3g} (tolerance {e.model.tolerance:g})")
             for n in r.notes:
                 lines.append(f"{name} ({setting_name(t)}): {n}")
     return lines

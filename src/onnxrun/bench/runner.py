@@ -161,7 +161,7 @@ def compare(model: str, name: Optional[str] = None, runs: int = 10, warmup: int 
             threads: int = 0, level: str = "all", dims: Optional[Dict[str, int]] = None,
             seed: int = 0, peer: Optional[str] = "onnxruntime", measure_memory: bool = True,
             memory_runs: int = 2, log=None, inputs: Optional[Callable] = None,
-            stream: Optional[Stream] = None) -> Result:
+            stream: Optional[Stream] = None, budget: Optional[float] = None) -> Result:
     """Benchmark ``model`` on onnxrun and (unless ``peer`` is None) onnxruntime.
 
     Both get the same random feeds (``inputs(node_args, rng)`` may replace some with realistic
@@ -170,6 +170,7 @@ def compare(model: str, name: Optional[str] = None, runs: int = 10, warmup: int 
     ``threads`` 0 leaves both runtimes at their defaults; N sets ``intra_op_num_threads``.
     With ``stream``, each run is one call of a stream: new frame feeds every call and outputs
     fed back as inputs (each runtime keeps its own state); times are per call.
+    With ``budget`` (seconds), the timed runs stop once it is spent (at least 3 each).
     """
     res = Result(name or os.path.basename(model), model, runs=runs, threads=threads,
                  per_call=stream is not None)
@@ -218,8 +219,9 @@ def compare(model: str, name: Optional[str] = None, runs: int = 10, warmup: int 
     bar = Progress(runs, f"{res.name} timed runs")  # drawn only on a terminal
     sessions = [ours] + ([theirs] if theirs is not None else [])
     try:
+        deadline = None if budget is None else time.perf_counter() + budget
         outs = interleaved(sessions, feeds, frames, feedback, warmup, runs,
-                            [res.ours, res.theirs], bar)
+                           [res.ours, res.theirs], bar, deadline)
     except Exception as exc:  # noqa: BLE001
         res.error = f"run: {type(exc).__name__}: {exc}"[:300]
         return res

@@ -50,6 +50,7 @@ class SuiteModel:
     inputs: Optional[Callable] = None  # realistic values for some inputs (runner.compare)
     stream: Optional[Stream] = None  # called frame by frame with state fed back
     expect_fail: Optional[str] = None  # why onnxrun cannot run it yet (kept out of the means)
+    tolerance: float = 1e-2  # max abs diff from onnxruntime above which the summary flags it
     what: str = ""  # what it exercises (--list)
 
 
@@ -113,9 +114,11 @@ def _user() -> List[SuiteModel]:
            dims={"past_sequence": 32}, inputs=tokens(50257, {})),
         sc("magika_like", 50, "byte classifier: embedding, Conv1d, max pool, dense, LayerNorm",
            inputs=file_bytes),
-        sc("minilm_qdq", 5, "minilm_b4 quantize_static, QDQ format", **text),
+        # quantized encoders: one-step rounding differences compound over 6 layers; on
+        # minilm_qdq onnxruntime's own levels (disable against all) differ by 0.23
+        sc("minilm_qdq", 5, "minilm_b4 quantize_static, QDQ format", tolerance=0.5, **text),
         sc("minilm_dyn", 5, "minilm_b4 quantize_dynamic: DynamicQuantizeLinear, MatMulInteger",
-           **text),
+           tolerance=0.1, **text),
         sc("cnn_qdq", 10, "ocr_cls quantize_static, QDQ format, per-channel"),
         sc("cnn_dyn", 10, "ocr_cls quantize_dynamic with Conv: ConvInteger"),
         sc("cnn_qop", 10, "ocr_cls quantize_static, QOperator format (com.microsoft QLinear*)",

@@ -29,6 +29,9 @@ def add_arguments(p) -> None:
     p.add_argument("--runs", type=int, help="timed runs of each runtime (default 10; in the "
                    "suite, each model's own count)")
     p.add_argument("--warmup", type=int, default=1, help="untimed runs of each first (1)")
+    p.add_argument("--budget", type=float, default=15.0,
+                   help="suite: seconds of timed runs per model and thread setting, after "
+                        "which the runs stop (at least 3 each; default 15)")
     p.add_argument("--threads", default=None, metavar="default|1|both|N",
                    help="intra_op_num_threads of both: 'default' (0) leaves each runtime's "
                         "default, N sets it, 'both' runs at default and at 1 (default: "
@@ -155,7 +158,7 @@ def _suite(args) -> int:
                         threads=threads, level=level, dims=m.dims, seed=args.seed, peer=peer,
                         measure_memory=k == 0 and not args.no_memory,
                         memory_runs=args.memory_runs, log=_log, inputs=m.inputs,
-                        stream=m.stream)
+                        stream=m.stream, budget=args.budget)
             r.level = level
             entry.results[threads] = r
             if r.error and k == 0:
@@ -178,6 +181,8 @@ def _suite(args) -> int:
               + ", ".join(f"{m.name} (own level: {m.level or args.level})" for m in diagnostic))
     for line in report.summary(entries, settings):
         print(line)
+    print(f"runs: each model's own count (--runs overrides), cut after --budget "
+          f"{args.budget:g} s of timed runs per model and setting (at least 3)")
     failed = [e for e in entries if not e.model.expect_fail
               and any(r.error for r in e.results.values())]
     return 1 if failed else 0
