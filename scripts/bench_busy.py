@@ -2,14 +2,17 @@
 idle and then while spinning processes occupy the cores; the slowdown busy / idle of each.
 
     python scripts/bench_busy.py [MODEL_OR_SUITE_NAME ...] [--loads N-1,N] [--runs R]
-                                 [--calls C] [--budget S] [--threads default|N]
+                                 [--calls C] [--budget S] [--threads default,1]
 
 Default models: vad (per call, state fed back) and ocr_rec. ``--loads`` lists the background
 loads as counts of spinning processes, written as numbers or relative to the core count
-(``N``, ``N-1``, ``2N``); default ``N-1,N``. For each model and load: interleaved timed runs
-(onnxrun, onnxruntime, onnxrun, ...) with no load, then with the load, in the same process.
-Each phase stops after ``--budget`` seconds (at least 3 timed runs), so a collapse shows as a
-large slowdown rather than a hang. The spinners stop by themselves at a deadline too.
+(``N``, ``N-1``, ``2N``); default ``N-1,N``. ``--threads`` lists the settings to time:
+``default`` (nothing set on either runtime, what users get) and, as a reference, ``1``
+(intra_op_num_threads=1 on both). For each model and load: interleaved timed runs of every
+session (onnxrun and onnxruntime at each setting, call by call) with no load, then with the
+load, in the same process. Each phase stops after ``--budget`` seconds (at least 3 timed runs),
+so a collapse shows as a large slowdown rather than a hang. The spinners stop by themselves at
+a deadline too.
 
 onnxrun's BLAS threads and onnxruntime's intra-op pool both spin-wait for work; with every
 core taken by other processes, a runtime whose threads wait on each other can slow down far
@@ -71,30 +74,29 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=200, help="timed calls per phase, stream "
                     "models (200)")
     ap.add_argument("--budget", type=float, default=30.0, help="seconds per phase at most")
-    ap.add_argument("--threads", default="default",
-                    help="intra_op_num_threads of both: default (each runtime's) or N")
+    ap.add_argument("--threads", default="default,1",
+                    help="thread settings to time, comma-separated: default and/or counts")
     a = ap.parse_args()
     cores = os.cpu_count() or 1
     loads = [_load_count(s, cores) for s in a.loads.split(",") if s.strip()]
-    threads = 0 if a.threads == "default" else int(a.threads)
+    settings = [0 if t.strip() == "default" else int(t) for t in a.threads.split(",")]
     import_runtime("onnxrun")
     import_runtime("onnxruntime")
-    print(f"bench_busy: {cores} cores (os.cpu_count), load average before: "
-          f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}; threads: "
-          f"{'each runtime default' if threads == 0 else threads}")
-    print("| model | load (spinners) | runs | onnxrun idle ms | onnxrun busy ms | onnxrun "
-          "slowdown | ort idle ms | ort busy ms | ort slowdown | ratio idle | ratio busy |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"bench_busy: {cores} cores (os.cpu_count); 'idle' = no load added by this script")
+    print("| model | load (spinners) | load average before | runtime | threads | runs idle/busy "
+          "| idle ms | busy ms | slowdown |")
+    print("|---|---|---|---|---|---|---|---|---|")
     ctx = mp.get_context("fork")
     for name in a.models:
         m = _model(name)
         path = m.path()
-        sessions = [make_session("onnxrun", path, threads), make_session("onnxruntime", path,
-                                                                         threads)]
+        keys = [(rt, t) for t in settings for rt in ("onnxrun", "onnxruntime")]
+        sessions = [make_session(rt, path, t) for rt, t in keys]
         runs = a.calls if m.stream else a.runs
         feeds, frames, feedback = prepare_feeds(sessions[0], m.dims, 0, m.inputs, m.stream,
                                                 runs + 1)
         for load in loads:
+            before = os.getloadavg()[0]
             idle, n_idle = _phase(sessions, feeds, frames, feedback, runs, a.budget)
             stop = ctx.Event()
             deadline = time.time() + a.budget * 2 + 30
@@ -110,10 +112,10 @@ def main() -> int:
                 for p in procs:
                     p.join(5)
             unit = " per call" if m.stream else ""
-            print(f"| {m.name}{unit} | {load} | {n_idle}/{n_busy} | {idle[0] * 1e3:.2f} | "
-                  f"{busy[0] * 1e3:.2f} | {busy[0] / idle[0]:.1f}x | {idle[1] * 1e3:.2f} | "
-                  f"{busy[1] * 1e3:.2f} | {busy[1] / idle[1]:.1f}x | {idle[0] / idle[1]:.2f} | "
-                  f"{busy[0] / busy[1]:.2f} |", flush=True)
+            for (rt, t), i, b in zip(keys, idle, busy):
+                print(f"| {m.name}{unit} | {load} | {before:.2f} | {rt} | "
+                      f"{'default' if t == 0 else t} | {n_idle}/{n_busy} | {i * 1e3:.2f} | "
+                      f"{b * 1e3:.2f} | {b / i:.1f}x |", flush=True)
     return 0
 
 

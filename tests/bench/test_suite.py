@@ -234,3 +234,15 @@ def test_interleaved_stops_at_the_deadline_after_three_timed_runs():
     times = [[]]
     interleaved([Sess()], {}, None, {}, 2, 50, times, deadline=0.0)
     assert len(times[0]) == 3 and Sess.calls == 5
+
+
+def test_bench_takes_a_suite_name_with_its_inputs(tmp_path, monkeypatch, capsys):
+    """``onnxrun bench vad --profile``: the suite's file, stream feeds (sr 16000, so the
+    16 kHz branch runs) and a profile that looks inside the If."""
+    monkeypatch.setenv("ONNXRUN_BENCH_CACHE", str(tmp_path))
+    assert main(["bench", "vad", "--runs", "3", "--no-memory", "--threads", "1",
+                 "--profile"]) == 0
+    out = capsys.readouterr().out
+    assert "| vad " in out and "ratio @1 thread" in out
+    # the 16 kHz branch: its STFT conv has a 256-sample window (the 8 kHz one 128)
+    assert "LSTM (in subgraph)" in out and "Conv (256) (in subgraph)" in out

@@ -16,7 +16,8 @@ import time
 
 
 def add_arguments(p) -> None:
-    p.add_argument("model", nargs="?", help="model path (omit with --suite)")
+    p.add_argument("model", nargs="?", help="model path or suite model name (omit with "
+                   "--suite); a suite name brings its dimensions and realistic inputs")
     p.add_argument("--suite", action="store_true", help="run the benchmark suite")
     p.add_argument("--only", nargs="+", metavar="NAME", help="suite models to run")
     p.add_argument("--group", default="user", choices=["user", "classic", "all"],
@@ -85,14 +86,25 @@ def main(args) -> int:
     if len(settings) > 1:
         raise ValueError("--threads both is for --suite; give default or a count")
     threads = settings[0]
+    import os
     from ..bench.report import setting_name, single_table
     from ..bench.runner import compare
     from .inputs import parse_pairs
     dims = {k: int(v) for k, v in parse_pairs(args.dim, "--dim").items()}
+    # a suite model's name stands for its file, dimensions and realistic inputs
+    entry = None
+    if not os.path.exists(args.model) and args.model in {m.name for m in suite.SUITE}:
+        entry = suite.select([args.model])[0]
+        args.model = entry.path(log=_log)
+        dims = {**(entry.dims or {}), **dims}
+    inputs = entry.inputs if entry else None
+    stream = entry.stream if entry else None
     peer = None if args.compare == "none" else args.compare
-    r = compare(args.model, runs=args.runs or 10, warmup=args.warmup, threads=threads,
-                level=args.level, dims=dims, seed=args.seed, peer=peer,
-                measure_memory=not args.no_memory, memory_runs=args.memory_runs, log=_log)
+    r = compare(args.model, name=entry.name if entry else None, runs=args.runs or 10,
+                warmup=args.warmup, threads=threads, level=args.level, dims=dims,
+                seed=args.seed, peer=peer,
+                measure_memory=not args.no_memory, memory_runs=args.memory_runs, log=_log,
+                inputs=inputs, stream=stream)
     print(f"model: {args.model} ({r.nodes} nodes)")
     if r.error:
         print(f"error: {r.error}")
@@ -116,11 +128,13 @@ def main(args) -> int:
     if args.profile:
         from ..bench.memory import make_session
         from ..bench.profile import profile, report
-        from .inputs import make_feeds
+        from ..bench.runner import prepare_feeds
         sess = make_session("onnxrun", args.model, threads, args.level)
-        feeds = make_feeds(sess, {}, dims, args.seed)
+        feeds, _, _ = prepare_feeds(sess, dims, args.seed, inputs, stream)
         sess.run(None, feeds)
-        for line in report(profile(sess, feeds, runs=max(3, min(10, args.runs or 5)))):
+        p = profile(sess, feeds, runs=max(3, min(10, args.runs or 5)),
+                    nested=stream is not None)
+        for line in report(p):
             print(line)
     return 0
 
