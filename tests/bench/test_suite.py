@@ -133,6 +133,8 @@ def test_missing_scripted_model_is_skipped_with_the_script_to_run(tmp_path, monk
            "scripts/models/ocr.py ocr_rec` (needs torch)" in out
     assert "yolo_det: skipped: yolo_det_s1.onnx is not built; run `python " \
            "scripts/models/yolo.py yolo_det` (needs torch)" in out
+    assert main(["bench", "ocr_cls", "--no-memory"]) == 1  # one model: an error, same words
+    assert "run `python scripts/models/ocr.py ocr_cls` (needs torch)" in capsys.readouterr().err
 
 
 def test_scripted_models_name_existing_scripts():

@@ -11,6 +11,7 @@ See docs/benchmarks.md.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -86,7 +87,6 @@ def main(args) -> int:
     if len(settings) > 1:
         raise ValueError("--threads both is for --suite; give default or a count")
     threads = settings[0]
-    import os
     from ..bench.report import setting_name, single_table
     from ..bench.runner import compare
     from .inputs import parse_pairs

@@ -48,7 +48,7 @@ SCRIPTED: Dict[str, Scripted] = {
 }
 
 
-class ModelMissing(Exception):
+class ModelMissing(FileNotFoundError):
     """A scripted model is not in the cache and cannot be built here; the message says how."""
 
 
