@@ -1,11 +1,14 @@
 """Write the generated benchmark models (BERT-base, GPT-2-small, MobileNetV2, LSTM, detector,
-1,000-node elementwise chain) to .cache/bench_models/ (or DIR).
+1,000-node elementwise chain, random forest, Silero-VAD-like float32 / float16) to
+.cache/bench_models/ (or DIR).
 
     python scripts/models/build_models.py [--out DIR] [NAME ...]
 
 The builders live in ``onnxrun.bench.models`` (onnx.helper graphs, NumPy random weights from
 fixed seeds), so ``onnxrun bench --suite`` can build them on first use too; the files are cached
-and never committed (the transformers are several hundred MB).
+and never committed (the transformers are several hundred MB). The torch-exported and quantized
+suite models have their own scripts beside this one (ocr.py, yolo.py, transformers.py,
+magika.py, quantize.py; see docs/benchmarks.md).
 """
 
 import argparse

@@ -6,7 +6,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from onnxrun.bench.models import sequence
 from onnxrun.bench.runner import compare, max_abs_diff
-from onnxrun.bench.suite import geomean, summary
+from onnxrun.bench.report import Entry, geomean, summary
+from onnxrun.bench.suite import SuiteModel
 from onnxrun.cli.main import main
 
 
@@ -38,8 +39,11 @@ def test_compare_measures_everything(tmp_path):
     assert r.nodes == 30 and r.max_abs_diff == 0.0
     assert r.init_ours > 0 and r.init_theirs > 0
     assert r.peak_ours is not None and r.peak_theirs is not None
-    lines = summary([r], {r.name})
-    assert any("per-node overhead" in ln for ln in lines)
+    model = SuiteModel(r.name, lambda log=None: path, 2, "generated", group="classic",
+                       per_node=True)
+    lines = summary([Entry(model, {0: r})], [0])
+    assert any(ln.startswith("per-node overhead (chain.onnx, default threads, 30 nodes")
+               for ln in lines)
 
 
 def test_helpers():

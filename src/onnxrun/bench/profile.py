@@ -43,22 +43,26 @@ def _variant(node, ev) -> str:
     return " (" + "x".join(map(str, w.shape[2:])) + ")"
 
 
-def profile(sess, feeds, runs: int = 5) -> Dict[str, object]:
+def profile(sess, feeds, runs: int = 5, nested: bool = False) -> Dict[str, object]:
     """Per-op-type and per-node time of onnxrun session ``sess`` over ``runs`` runs.
 
     Each node's time is its median over the runs (robust to the preemptions of a busy
-    machine); an op type's time is the sum of its nodes' medians.
+    machine); an op type's time is the sum of its nodes' medians. With ``nested``, nodes
+    inside subgraphs (If, Loop, Scan bodies) are listed too, marked "in subgraph"; the
+    subgraph node's own line still includes them, so the shares add up to more than 100%.
     """
     import onnxrun
     by_node: Dict[int, list] = {}
 
     def hook(ev) -> None:
-        if ev.depth:
+        if ev.depth and not nested:
             return
         node = ev.node
         entry = by_node.get(id(node))
         if entry is None:
             key = f"{node.domain + '.' if node.domain else ''}{node.op_type}" + _variant(node, ev)
+            if ev.depth:
+                key += " (in subgraph)"
             sig = ", ".join(_shape(v) for v in ev.inputs) + " -> " + ", ".join(
                 _shape(v) for v in ev.outputs)
             by_node[id(node)] = [key, node.name, sig, _attrs(node), [ev.duration]]

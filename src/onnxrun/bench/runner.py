@@ -9,7 +9,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
@@ -38,6 +38,8 @@ class Result:
     max_abs_diff: Optional[float] = None
     error: Optional[str] = None
     notes: List[str] = field(default_factory=list)
+    threads: int = 0  # intra_op_num_threads of both (0: each runtime's default)
+    per_call: bool = False  # times are per call of a stream
 
     @property
     def median_ours(self) -> Optional[float]:
@@ -61,6 +63,67 @@ class Result:
     def memory_ratio(self) -> Optional[float]:
         a, b = self.peak_ours, self.peak_theirs
         return a / b if a is not None and b and b > 0 else None
+
+
+@dataclass
+class Stream:
+    """A model called once per frame with state fed back, as a real stream calls it.
+
+    ``make(node_args, rng, calls)`` returns the first call's extra feeds (initial state,
+    constants) and one dict of frame feeds per call; ``feedback`` maps output names to the
+    input names they feed on the next call.
+    """
+
+    make: Callable
+    feedback: Dict[str, str]
+
+
+def prepare_feeds(sess, dims=None, seed: int = 0, inputs: Optional[Callable] = None,
+                  stream: Optional[Stream] = None, calls: int = 1):
+    """Feeds for ``sess``: random of each input's type and shape, some replaced by
+    ``inputs(node_args, rng)``; with ``stream``, also one frame per call. Returns
+    (feeds, frames or None, feedback)."""
+    from ..cli.inputs import make_feeds
+    rng = np.random.default_rng(seed)
+    feeds = make_feeds(sess, {}, dict(dims or {}), seed)
+    if inputs is not None:
+        feeds.update(inputs(sess.get_inputs(), rng))
+    if stream is None:
+        return feeds, None, {}
+    first, frames = stream.make(sess.get_inputs(), rng, calls)
+    feeds.update(first)
+    feeds.update(frames[0])
+    return feeds, frames, stream.feedback
+
+
+def interleaved(sessions, feeds, frames, feedback, warmup, runs, times, bar=None,
+                deadline: Optional[float] = None):
+    """``warmup`` + ``runs`` calls of every session, alternating sessions call by call; the
+    timed calls' durations go to ``times[k]``. ``frames`` (one dict per call, or None) update
+    the feeds before each call; ``feedback`` maps output names to the inputs they feed next.
+    Past ``deadline`` (a ``time.perf_counter`` value) it stops after 3 timed calls.
+    Returns each session's last outputs."""
+    clock = time.perf_counter
+    outs = [None] * len(sessions)
+    names = [[o.name for o in s.get_outputs()] for s in sessions]
+    state = [dict(feeds) for _ in sessions]
+    for i in range(warmup + runs):
+        if deadline is not None and i >= warmup + 3 and clock() > deadline:
+            break
+        if i >= warmup and bar is not None:
+            bar.update()
+        for k, sess in enumerate(sessions):
+            if frames is not None:
+                state[k].update(frames[i])
+            t0 = clock()
+            out = sess.run(None, state[k])
+            took = clock() - t0
+            if i >= warmup:
+                times[k].append(took)
+            for o_name, i_name in feedback.items():
+                state[k][i_name] = out[names[k].index(o_name)]
+            outs[k] = out
+    return outs
 
 
 def count_nodes(path: str) -> int:
@@ -97,14 +160,20 @@ def max_abs_diff(ours, theirs) -> float:
 def compare(model: str, name: Optional[str] = None, runs: int = 10, warmup: int = 1,
             threads: int = 0, level: str = "all", dims: Optional[Dict[str, int]] = None,
             seed: int = 0, peer: Optional[str] = "onnxruntime", measure_memory: bool = True,
-            memory_runs: int = 2, log=None) -> Result:
+            memory_runs: int = 2, log=None, inputs: Optional[Callable] = None,
+            stream: Optional[Stream] = None, budget: Optional[float] = None) -> Result:
     """Benchmark ``model`` on onnxrun and (unless ``peer`` is None) onnxruntime.
 
-    Both get the same random feeds. After ``warmup`` untimed runs of each, the timed runs
-    alternate (ours, theirs, ours, ...) so drift in machine load hits both alike.
+    Both get the same random feeds (``inputs(node_args, rng)`` may replace some with realistic
+    values, e.g. token ids and attention masks). After ``warmup`` untimed runs of each, the
+    timed runs alternate (ours, theirs, ours, ...) so drift in machine load hits both alike.
+    ``threads`` 0 leaves both runtimes at their defaults; N sets ``intra_op_num_threads``.
+    With ``stream``, each run is one call of a stream: new frame feeds every call and outputs
+    fed back as inputs (each runtime keeps its own state); times are per call.
+    With ``budget`` (seconds), the timed runs stop once it is spent (at least 3 each).
     """
-    from ..cli.inputs import make_feeds
-    res = Result(name or os.path.basename(model), model, runs=runs)
+    res = Result(name or os.path.basename(model), model, runs=runs, threads=threads,
+                 per_call=stream is not None)
     say = log or (lambda msg: None)
     try:
         res.nodes = count_nodes(model)
@@ -144,31 +213,21 @@ def compare(model: str, name: Optional[str] = None, runs: int = 10, warmup: int 
                 res.init_theirs = t if res.init_theirs is None else min(res.init_theirs, t)
         if max(res.init_ours, res.init_theirs or 0) > INIT_RETRY_LIMIT:
             break
-    feeds = make_feeds(ours, {}, dict(dims or {}), seed)
-    say(f"  {warmup} warm-up + {runs} timed runs each")
+    feeds, frames, feedback = prepare_feeds(ours, dims, seed, inputs, stream, warmup + runs)
+    say(f"  {warmup} warm-up + {runs} timed {'calls' if stream else 'runs'} each")
     from ..tools.progress import Progress
     bar = Progress(runs, f"{res.name} timed runs")  # drawn only on a terminal
+    sessions = [ours] + ([theirs] if theirs is not None else [])
     try:
-        out_ours = out_theirs = None
-        for _ in range(warmup):
-            out_ours = ours.run(None, feeds)
-            if theirs is not None:
-                out_theirs = theirs.run(None, feeds)
-        clock = time.perf_counter
-        for _ in range(runs):
-            bar.update()
-            t0 = clock()
-            out_ours = ours.run(None, feeds)
-            res.ours.append(clock() - t0)
-            if theirs is not None:
-                t0 = clock()
-                out_theirs = theirs.run(None, feeds)
-                res.theirs.append(clock() - t0)
+        deadline = None if budget is None else time.perf_counter() + budget
+        outs = interleaved(sessions, feeds, frames, feedback, warmup, runs,
+                           [res.ours, res.theirs], bar, deadline)
     except Exception as exc:  # noqa: BLE001
         res.error = f"run: {type(exc).__name__}: {exc}"[:300]
         return res
     finally:
         bar.close()
+    out_ours, out_theirs = outs[0], (outs[1] if theirs is not None else None)
     if theirs is not None and out_ours is not None and out_theirs is not None:
         res.max_abs_diff = max_abs_diff(out_ours, out_theirs)
     del ours, theirs, out_ours, out_theirs

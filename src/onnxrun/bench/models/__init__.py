@@ -14,6 +14,7 @@ import onnx
 from .sequence import elementwise_chain, lstm
 from .transformer import bert, gpt2
 from .trees import random_forest
+from .vad import vad, vad_fp16
 from .vision import detector, mobilenet_v2
 
 #: bump when a builder changes so cached files are rebuilt
@@ -27,6 +28,8 @@ BUILDERS: Dict[str, Callable[[], onnx.ModelProto]] = {
     "detector": detector,
     "elementwise_1000": elementwise_chain,
     "random_forest": random_forest,
+    "vad": vad,
+    "vad_fp16": vad_fp16,
 }
 
 
