@@ -59,11 +59,19 @@ class FeedSpec:
             if not isinstance(value, dict):
                 raise InvalidArgument(f"Input '{self.name}' expects a map ({self.type_string}), "
                                       f"got {type(value).__name__}")
+            _check_map_keys(self.name, t, value)
             return value
         return self._tensor(value)
 
     def _tensor(self, value):
         if not isinstance(value, np.ndarray):
+            if hasattr(value, "_ortvalue") or type(value).__name__ == "COrtValue":
+                value = _ortvalue_payload(value)
+                if not isinstance(value, np.ndarray):
+                    raise InvalidArgument(f"Input '{self.name}' expects a tensor "
+                                          f"({self.type_string}), the OrtValue holds "
+                                          f"{type(value).__name__}")
+                return self._tensor(value)
             natural = np.asarray(value) if not isinstance(value, (list, tuple)) else None
             if natural is not None and natural.dtype.kind in "cfiub" and self.dtype is not None \
                     and self.dtype.kind in "fiub" and _kind_narrows(natural.dtype, self.dtype):
@@ -84,6 +92,9 @@ class FeedSpec:
         if self.dtype is not None and value.dtype != self.dtype:
             if self.dtype == object and value.dtype.kind in "US":
                 value = value.astype(object)
+            elif self.dtype == object and value.dtype.kind == "V":  # bytes given as np.void
+                value = np.array([bytes(v).decode("utf-8", errors="surrogateescape")
+                                  for v in value.reshape(-1)], dtype=object).reshape(value.shape)
             else:
                 raise InvalidArgument(
                     f"Unexpected input data type. Actual: ({_tensor_type_string(value)}) , "
@@ -100,6 +111,22 @@ class FeedSpec:
                                       f"following indices\n{lines} Please fix either the "
                                       "inputs/outputs or the model.")
         return value
+
+
+def _ortvalue_payload(value):
+    from .ortvalue import payload
+    return payload(value)
+
+
+def _check_map_keys(name: str, t: MapType, value: dict) -> None:
+    """A map feed's keys have the map's key type; onnxruntime raises a plain RuntimeError
+    when converting a feed whose keys do not."""
+    want = str if ELEM_TYPE_NAMES.get(t.key) == "string" else (int, np.integer)
+    for k in value:
+        if not isinstance(k, want) or isinstance(k, (bool, np.bool_)):
+            raise RuntimeError(f"Input '{name}' ({t.type_string()}): map key {k!r} of type "
+                               f"{type(k).__name__} does not match the key type "
+                               f"{ELEM_TYPE_NAMES.get(t.key)}")
 
 
 def _kind_narrows(src: np.dtype, dst: np.dtype) -> bool:
