@@ -119,14 +119,28 @@ def _ortvalue_payload(value):
 
 
 def _check_map_keys(name: str, t: MapType, value: dict) -> None:
-    """A map feed's keys have the map's key type; onnxruntime raises a plain RuntimeError
-    when converting a feed whose keys do not."""
-    want = str if ELEM_TYPE_NAMES.get(t.key) == "string" else (int, np.integer)
-    for k in value:
-        if not isinstance(k, want) or isinstance(k, (bool, np.bool_)):
-            raise RuntimeError(f"Input '{name}' ({t.type_string()}): map key {k!r} of type "
-                               f"{type(k).__name__} does not match the key type "
-                               f"{ELEM_TYPE_NAMES.get(t.key)}")
+    """A map feed's keys and values have the map's types. As onnxruntime: the first key
+    decides the map's type (a mismatch is an InvalidArgument naming both types); a later key
+    or a value that does not fit is a plain RuntimeError."""
+    is_str = ELEM_TYPE_NAMES.get(t.key) == "string"
+    c_type = "std::string" if is_str else f"{ELEM_TYPE_NAMES.get(t.key)}_t"
+    str_values = ELEM_TYPE_NAMES.get(getattr(t.value, "elem", None)) == "string"
+    for pos, (k, v) in enumerate(value.items()):
+        ok = isinstance(k, str) if is_str else \
+            isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+        if not ok:
+            if pos == 0:
+                actual = "string" if isinstance(k, str) else "int64" if isinstance(
+                    k, (int, np.integer)) else type(k).__name__
+                inner = t.value.type_string() if t.value else "undefined"
+                raise InvalidArgument(f"Unexpected input data type. Actual: ((map({actual},"
+                                      f"{inner}))) , expected: (({t.type_string()}))")
+            raise RuntimeError(f"Unexpected key type  {type(k)}, it cannot be linked to C type "
+                               f"{c_type} for input '{name}'.")
+        if (not isinstance(v, str)) if str_values else \
+                (not isinstance(v, (int, float, np.number)) or isinstance(v, (bool, np.bool_))):
+            raise RuntimeError(f"Unexpected value type  {type(v)}, it cannot be linked to C type "
+                               f"{c_type} for input '{name}'.")
 
 
 def _kind_narrows(src: np.dtype, dst: np.dtype) -> bool:
