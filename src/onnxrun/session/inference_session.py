@@ -186,8 +186,9 @@ class InferenceSession(SessionApiMixin):
                 threads.set_local(previous)
             run_context.deactivate(token)
         # outputs are views on session-owned results (``base`` set), as onnxruntime's are
-        return [v.view() if type(v) is np.ndarray and v.base is None else v
-                for v in [values[core.output_index[n]] for n in output_names]]
+        idx = core.output_index
+        return [_view(v) if v.__class__ is _ndarray and v.base is None else v
+                for v in [values[idx[n]] for n in output_names]]
 
     def add_run_hook(self, hook) -> None:
         """Observe every node of every later run: ``hook(NodeEvent)``. A hook with a
@@ -251,6 +252,10 @@ class InferenceSession(SessionApiMixin):
 
     def enable_fallback(self) -> None:
         """No-op: onnxrun never falls back silently."""
+
+
+_ndarray = np.ndarray
+_view = np.ndarray.view
 
 
 class _null:
