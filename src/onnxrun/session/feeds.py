@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import InvalidArgument
 from ..ir.types import (ELEM_TYPE_NAMES, MapType, OptionalType, SequenceType, TensorType,
                         TypeInfo, dtype_of, elem_of)
+from .ortvalue import COrtValue, OrtValue, payload
 
 
 class FeedSpec:
@@ -65,8 +66,8 @@ class FeedSpec:
 
     def _tensor(self, value):
         if not isinstance(value, np.ndarray):
-            if hasattr(value, "_ortvalue") or type(value).__name__ == "COrtValue":
-                value = _ortvalue_payload(value)
+            if isinstance(value, (OrtValue, COrtValue)):
+                value = payload(value)
                 if not isinstance(value, np.ndarray):
                     raise InvalidArgument(f"Input '{self.name}' expects a tensor "
                                           f"({self.type_string}), the OrtValue holds "
@@ -111,11 +112,6 @@ class FeedSpec:
                                       f"following indices\n{lines} Please fix either the "
                                       "inputs/outputs or the model.")
         return value
-
-
-def _ortvalue_payload(value):
-    from .ortvalue import payload
-    return payload(value)
 
 
 def _check_map_keys(name: str, t: MapType, value: dict) -> None:
