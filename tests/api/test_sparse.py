@@ -70,6 +70,10 @@ def test_sparse_initializer_output_comes_back_sparse():
         assert st.dense_shape() == [3, 3]
         np.testing.assert_array_equal(st.values(), [1.5, 0.25, 7.0])
         np.testing.assert_array_equal(st.as_coo_view().indices(), [2, 3, 5])
+        (plain,) = rt.InferenceSession(m, providers=["CPUExecutionProvider"]).run(None, {})
+        assert isinstance(plain, rt.capi._pybind_state.SparseTensor)
+        assert plain.dense_shape() == [3, 3]
+        np.testing.assert_array_equal(plain.values(), [1.5, 0.25, 7.0])
 
 
 @pytest.mark.parametrize("attrs", [{}, {"transA": 1, "alpha": 2.0}, {"transB": 1}])

@@ -92,10 +92,20 @@ class SessionApiMixin:
     def _run_ort_values(self, output_names, feeds, run_options) -> List[COrtValue]:
         if output_names is None or len(output_names) == 0:
             output_names = [o.name for o in self._outputs]
-        values = self.run(list(output_names), dict(feeds), run_options)
+        values = type(self).run(self, list(output_names), dict(feeds), run_options)
+        return [COrtValue(v) for v in self._sparse_outputs(output_names, values)]
+
+    def _sparse_outputs(self, output_names, values) -> list:
+        """Graph outputs declared sparse, as sparse tensors (COO, linear indices)."""
         sparse = {o.name for o in self._outputs if o.type.startswith("sparse_tensor(")}
-        return [COrtValue(CSparseTensor.from_dense(v) if n in sparse else v)
+        return [CSparseTensor.from_dense(v) if n in sparse else v
                 for n, v in zip(output_names, values)]
+
+    def _run_returning_sparse(self, output_names, input_feed, run_options=None):
+        """``run`` of a session with sparse graph outputs: those come back as SparseTensors,
+        as onnxruntime returns them."""
+        names = output_names or [o.name for o in self._outputs]
+        return self._sparse_outputs(names, type(self).run(self, names, input_feed, run_options))
 
     def run_async(self, output_names, input_feed, callback, user_data, run_options=None):
         """Run on another thread; ``callback(results, user_data, error_message)`` is called
@@ -158,6 +168,8 @@ class SessionApiMixin:
         opts = options_from_model(self._model, self._sess_options)
         self._sess_options = apply_thread_settings(opts)
         self._model = with_supplied_initializers(self._model, self._sess_options)
+        if any(o.type.HasField("sparse_tensor_type") for o in self._model.graph.output):
+            self.run = self._run_returning_sparse  # other sessions keep the plain run
         self._log(1, f"Model: ir_version {self._model.ir_version}, "
                      f"{len(self._model.graph.node)} nodes")
 
