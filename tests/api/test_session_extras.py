@@ -102,6 +102,9 @@ def test_supplied_external_initializers(tmp_path):
     so.add_external_initializers(["P"], [onnxrun.OrtValue.ortvalue_from_numpy(
         np.array([5, 6, 7, 8], np.int64))])
     np.testing.assert_array_equal(onnxrun.InferenceSession(path, so).run(None, x)[0], [5, 7, 9, 11])
+    so.add_external_initializers(["Q"], [onnxrun.OrtValue.ortvalue_from_numpy(np.zeros(4))])
+    with pytest.raises(onnxrun.InvalidArgument, match=r"\['Q'\] are not initializers"):
+        onnxrun.InferenceSession(path, so)
     so = onnxrun.SessionOptions()
     data = np.array([0, 0, 1, 1], np.int64).tobytes()
     so.add_external_initializers_from_files_in_memory(["weights_not_on_disk.bin"], [data],

@@ -85,6 +85,10 @@ def with_supplied_initializers(model: onnx.ModelProto, opts: SessionOptions) -> 
     files: Dict[str, bytes] = opts._external_files
     if not by_name and not files:
         return model
+    unknown = sorted(set(by_name) - {t.name for t in model.graph.initializer})
+    if unknown:
+        raise InvalidArgument(f"add_external_initializers: {unknown} are not initializers of "
+                              "the model")
     model = _copy_model(model)
     for i, tensor in enumerate(model.graph.initializer):
         if tensor.name in by_name:
