@@ -15,7 +15,7 @@ import onnx
 
 from ..errors import Fail
 from ..ir.to_proto import model_to_proto
-from ..optimizer.saver import import_node_domains, move_initializers
+from ..optimizer.external_initializers import import_node_domains, move_initializers
 from ..options import GraphOptimizationLevel, SessionOptions
 
 
