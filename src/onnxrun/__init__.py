@@ -19,6 +19,22 @@ from .options import (  # noqa: F401
 from .providers import ALL_PROVIDERS as _ALL_PROVIDERS
 from .providers import ExecutionProvider, available_providers, register_provider  # noqa: F401
 from .session import InferenceSession, ModelMetadata, NodeArg  # noqa: F401
+from .session.compile_api import ModelCompiler, OrtCompileApiFlags  # noqa: F401
+from .session.devices import (  # noqa: F401
+    OrtAllocatorType, OrtArenaCfg, OrtDevice, OrtDeviceMemoryType, OrtDeviceVendorId,
+    OrtEpDevice, OrtExecutionProviderDevicePolicy, OrtExternalInitializerInfo,
+    OrtHardwareDevice, OrtHardwareDeviceType, OrtMemoryInfo, OrtMemoryInfoDeviceType, OrtMemType,
+    create_and_register_allocator, create_and_register_allocator_v2, get_ep_devices,
+    register_execution_provider_library, unregister_execution_provider_library,
+)
+from .session.iobinding import CSessionIOBinding as SessionIOBinding  # noqa: F401
+from .session.iobinding import IOBinding  # noqa: F401
+from .session.logging_callback import set_default_logger_callback  # noqa: F401
+from .session.lora import AdapterFormat, LoraAdapter  # noqa: F401
+from .session.model_config import set_global_thread_pool_sizes  # noqa: F401
+from .session.ortvalue import OrtValue  # noqa: F401
+from .session.session_api import OrtEpAssignedNode, OrtEpAssignedSubgraph  # noqa: F401
+from .session.sparse import OrtSparseFormat, SparseTensor  # noqa: F401
 from .version import __version__  # noqa: F401
 
 _logger_severity = 2
@@ -48,7 +64,10 @@ def get_version_string() -> str:
 
 
 def get_build_info() -> str:
-    return f"onnxrun {__version__}, pure Python on NumPy"
+    """Build description; starts like onnxruntime's (``ORT Build Info: ...``)."""
+    import numpy
+    return (f"ORT Build Info: onnxrun {__version__}, pure Python on NumPy {numpy.__version__}, "
+            "build type=Release")
 
 
 def set_default_logger_severity(level: int) -> None:
@@ -82,3 +101,4 @@ def set_seed(seed: int) -> None:
 # ---- tools beyond onnxruntime's API (see onnxrun.tools) ------------------------------------
 from .tools.custom_ops import custom_op  # noqa: E402,F401
 from .tools.tracing import Tracer  # noqa: E402,F401
+from . import capi  # noqa: E402,F401  (onnxruntime.capi is an attribute after import)

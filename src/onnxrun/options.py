@@ -69,26 +69,43 @@ class SessionOptions:
         self._initializers: Dict[str, object] = {}
         self._free_dims_by_name: Dict[str, int] = {}
         self._free_dims_by_denotation: Dict[str, int] = {}
+        self._external_initializers: Dict[str, object] = {}  # name -> array (see add_external_*)
+        self._external_files: Dict[str, bytes] = {}  # external data file name -> its bytes
 
     def add_session_config_entry(self, key: str, value: str) -> None:
         self._config[str(key)] = str(value)
 
     def get_session_config_entry(self, key: str) -> str:
-        if key not in self._config:
-            from .errors import InvalidArgument
-            raise InvalidArgument(f"SessionOptions does not have configuration with key: {key}")
+        if key not in self._config:  # onnxruntime raises a plain RuntimeError here
+            raise RuntimeError(f"SessionOptions does not have configuration with key: {key}")
         return self._config[key]
 
     def add_initializer(self, name: str, value) -> None:
-        """Override an initializer (or feed an input once) with an array the caller keeps."""
-        import numpy as np
-        if not isinstance(value, np.ndarray):
-            raise TypeError("add_initializer expects a numpy array (OrtValue in onnxruntime)")
-        self._initializers[str(name)] = value
+        """Override an initializer (or feed an input once) with an OrtValue (or array) the
+        caller keeps."""
+        self._initializers[str(name)] = _host_tensor(value, "add_initializer")
 
     def add_external_initializers(self, names: List[str], values: List[object]) -> None:
+        """Supply the data of initializers stored as external data (by initializer name): the
+        external files are then not read for them."""
+        if len(names) != len(values):
+            raise ValueError("add_external_initializers: names and values differ in length")
         for n, v in zip(names, values):
-            self.add_initializer(n, v)
+            self._external_initializers[str(n)] = _host_tensor(v, "add_external_initializers")
+
+    def add_external_initializers_from_files_in_memory(self, names: List[str], buffers: List,
+                                                       lengths: List[int]) -> None:
+        """Supply external data files from memory: ``names`` are the file names the model's
+        initializers refer to, ``buffers`` their bytes (``lengths`` bytes of each)."""
+        if not len(names) == len(buffers) == len(lengths):
+            raise ValueError("add_external_initializers_from_files_in_memory: names, buffers "
+                             "and lengths differ in length")
+        for n, b, size in zip(names, buffers, lengths):
+            data = bytes(memoryview(b))
+            if int(size) > len(data):
+                raise ValueError(f"external file '{n}': length {size} exceeds its {len(data)} "
+                                 "bytes")
+            self._external_files[str(n)] = data[:int(size)]
 
     def add_free_dimension_override_by_name(self, name: str, value: int) -> None:
         self._free_dims_by_name[str(name)] = int(value)
@@ -131,6 +148,21 @@ class SessionOptions:
         return value
 
 
+def _host_tensor(value, what: str):
+    """The array behind an OrtValue (or a NumPy array) given as an initializer."""
+    import numpy as np
+    from .session.ortvalue import COrtValue, OrtValue, payload
+    if isinstance(value, (OrtValue, COrtValue)):
+        arr = payload(value)
+        if not isinstance(arr, np.ndarray):
+            raise TypeError(f"{what} expects a tensor OrtValue")
+        return arr
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{what} expects an OrtValue (or a numpy array), got "
+                        f"{type(value).__name__}")
+    return value
+
+
 class RunOptions:
     """Per-run options. ``terminate`` may be set from another thread to stop a run."""
 
@@ -143,6 +175,7 @@ class RunOptions:
         self.only_execute_path_to_fetches = False
         self._config: Dict[str, str] = {}
         self.hooks: List[object] = []  # onnxrun extension: per-node observers (see tracing)
+        self._active_adapters: List[object] = []
 
     @property
     def terminate(self) -> bool:
@@ -159,11 +192,14 @@ class RunOptions:
         self._config[str(key)] = str(value)
 
     def get_run_config_entry(self, key: str) -> Optional[str]:
-        if key not in self._config:
-            from .errors import InvalidArgument
-            raise InvalidArgument(f"RunOptions does not have configuration with key: {key}")
+        if key not in self._config:  # onnxruntime raises a plain RuntimeError here
+            raise RuntimeError(f"RunOptions does not have configuration with key: {key}")
         return self._config[key]
 
     def add_active_adapter(self, adapter) -> None:
-        from .errors import NotImplemented
-        raise NotImplemented("LoRA adapters are not supported by onnxrun")
+        """Feed the parameters of a loaded :class:`LoraAdapter` in runs with these options."""
+        from .session.lora import LoraAdapter
+        if not isinstance(adapter, LoraAdapter):
+            raise TypeError(f"add_active_adapter expects a LoraAdapter, got "
+                            f"{type(adapter).__name__}")
+        self._active_adapters.append(adapter)

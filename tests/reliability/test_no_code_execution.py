@@ -20,7 +20,12 @@ FORBIDDEN = re.compile(r"import pickle|\bpickle\.|\bmarshal\b|(?<![\w.])eval\(|(
                        r"|allow_pickle\s*=\s*True|\bctypes\b|\burllib\b|import socket"
                        r"|\bsubprocess\b|os\.system|os\.popen|__import__\(")
 #: (file, what) pairs reviewed as safe: they never take a name or path from a model.
-ALLOWED = {("framework/threads.py", "ctypes")}  # loads numpy's own OpenBLAS to set threads
+ALLOWED = {("framework/threads.py", "ctypes"),  # loads numpy's own OpenBLAS to set threads
+           # reads the header of a DLPack capsule the calling program hands in
+           ("session/dlpack.py", "ctypes"),
+           # IO binding's raw-pointer form: host memory the calling program passes by address
+           # (as onnxruntime's bind_input/bind_output), and NumPy's arr.ctypes.data
+           ("session/ortvalue.py", "ctypes")}
 
 
 def _runtime_files():

@@ -1,2 +1,3 @@
-"""Mirror of ``onnxruntime.capi`` so that ``from onnxrun.capi.onnxruntime_pybind11_state import
-InvalidArgument`` works as it does with onnxruntime."""
+"""Mirror of ``onnxruntime.capi``: ``onnxruntime_pybind11_state`` (alias ``_pybind_state``)
+and ``onnxruntime_inference_collection``, so that programs importing from there run
+unchanged."""

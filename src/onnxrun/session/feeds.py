@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import InvalidArgument
 from ..ir.types import (ELEM_TYPE_NAMES, MapType, OptionalType, SequenceType, TensorType,
                         TypeInfo, dtype_of, elem_of)
+from .ortvalue import COrtValue, OrtValue, payload
 
 
 class FeedSpec:
@@ -59,11 +60,19 @@ class FeedSpec:
             if not isinstance(value, dict):
                 raise InvalidArgument(f"Input '{self.name}' expects a map ({self.type_string}), "
                                       f"got {type(value).__name__}")
+            _check_map_keys(self.name, t, value)
             return value
         return self._tensor(value)
 
     def _tensor(self, value):
         if not isinstance(value, np.ndarray):
+            if isinstance(value, (OrtValue, COrtValue)):
+                value = payload(value)
+                if not isinstance(value, np.ndarray):
+                    raise InvalidArgument(f"Input '{self.name}' expects a tensor "
+                                          f"({self.type_string}), the OrtValue holds "
+                                          f"{type(value).__name__}")
+                return self._tensor(value)
             natural = np.asarray(value) if not isinstance(value, (list, tuple)) else None
             if natural is not None and natural.dtype.kind in "cfiub" and self.dtype is not None \
                     and self.dtype.kind in "fiub" and _kind_narrows(natural.dtype, self.dtype):
@@ -84,6 +93,9 @@ class FeedSpec:
         if self.dtype is not None and value.dtype != self.dtype:
             if self.dtype == object and value.dtype.kind in "US":
                 value = value.astype(object)
+            elif self.dtype == object and value.dtype.kind == "V":  # bytes given as np.void
+                value = np.array([bytes(v).decode("utf-8", errors="surrogateescape")
+                                  for v in value.reshape(-1)], dtype=object).reshape(value.shape)
             else:
                 raise InvalidArgument(
                     f"Unexpected input data type. Actual: ({_tensor_type_string(value)}) , "
@@ -100,6 +112,31 @@ class FeedSpec:
                                       f"following indices\n{lines} Please fix either the "
                                       "inputs/outputs or the model.")
         return value
+
+
+def _check_map_keys(name: str, t: MapType, value: dict) -> None:
+    """A map feed's keys and values have the map's types. As onnxruntime: the first key
+    decides the map's type (a mismatch is an InvalidArgument naming both types); a later key
+    or a value that does not fit is a plain RuntimeError."""
+    is_str = ELEM_TYPE_NAMES.get(t.key) == "string"
+    c_type = "std::string" if is_str else f"{ELEM_TYPE_NAMES.get(t.key)}_t"
+    str_values = ELEM_TYPE_NAMES.get(getattr(t.value, "elem", None)) == "string"
+    for pos, (k, v) in enumerate(value.items()):
+        ok = isinstance(k, str) if is_str else \
+            isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+        if not ok:
+            if pos == 0:
+                actual = "string" if isinstance(k, str) else "int64" if isinstance(
+                    k, (int, np.integer)) else type(k).__name__
+                inner = t.value.type_string() if t.value else "undefined"
+                raise InvalidArgument(f"Unexpected input data type. Actual: ((map({actual},"
+                                      f"{inner}))) , expected: (({t.type_string()}))")
+            raise RuntimeError(f"Unexpected key type  {type(k)}, it cannot be linked to C type "
+                               f"{c_type} for input '{name}'.")
+        if (not isinstance(v, str)) if str_values else \
+                (not isinstance(v, (int, float, np.number)) or isinstance(v, (bool, np.bool_))):
+            raise RuntimeError(f"Unexpected value type  {type(v)}, it cannot be linked to C type "
+                               f"{c_type} for input '{name}'.")
 
 
 def _kind_narrows(src: np.dtype, dst: np.dtype) -> bool:

@@ -25,8 +25,11 @@ from ..ir.types import TensorType
 from ..load import TensorDecoder, load_model
 from ..options import ExecutionMode, RunOptions, SessionOptions
 from .feeds import FeedSpec, check_names
+from .lora import adapter_feeds
+from .model_config import override_dims_by_denotation
 from .node_arg import ModelMetadata, NodeArg
-from .providers_config import resolve_providers
+from .providers_config import check_provider_names, resolve_providers
+from .session_api import SessionApiMixin
 from .type_inference import infer_types
 
 
@@ -44,7 +47,7 @@ class _Core:
             self.parallel = ParallelExecutor(self.plan, n_threads, 1, options.parallel_min_gain)
 
 
-class InferenceSession:
+class InferenceSession(SessionApiMixin):
     """Load a model and run it: ``InferenceSession(path_or_bytes, sess_options, providers)``."""
 
     def __init__(self, path_or_bytes, sess_options: Optional[SessionOptions] = None,
@@ -55,6 +58,7 @@ class InferenceSession:
             path_or_bytes, (str, os.PathLike)) else None
         self._model, self._base_dir, self._inline = load_model(path_or_bytes)
         self._sess_options = sess_options if sess_options is not None else SessionOptions()
+        self._prepare_model()  # options from the model, supplied initializers, thread pools
         self._disabled_optimizers = list(kwargs.get("disabled_optimizers") or [])
         self._providers = resolve_providers(providers, provider_options)
         self._lock = threading.Lock()
@@ -95,7 +99,8 @@ class InferenceSession:
             self._core = _Core(graph, self._ctx, opts)
             self._extra_cores: Dict[frozenset, _Core] = {}
         if opts.optimized_model_filepath:
-            save_optimized(self._core.graph, self._model, opts.optimized_model_filepath)
+            save_optimized(self._core.graph, self._model, opts.optimized_model_filepath,
+                           opts._config)
 
     def _new_graph(self, extra_outputs: Sequence[str] = ()) -> Graph:
         graph = model_to_ir(self._inferred, self._ctx.converter, self._large_inits,
@@ -122,6 +127,8 @@ class InferenceSession:
                     shape = tuple(opts._free_dims_by_name.get(d, d) if isinstance(d, str) else d
                                   for d in v.type.shape)
                     v.type = TensorType(v.type.elem, shape)
+        if opts._free_dims_by_denotation:
+            override_dims_by_denotation(graph, self._model, opts._free_dims_by_denotation)
         for name in extra_outputs:
             graph.outputs.append(graph.values[name])
         return graph
@@ -148,6 +155,8 @@ class InferenceSession:
         """Compute ``output_names`` (all outputs if None) from ``input_feed``."""
         if not isinstance(input_feed, dict):
             raise TypeError("input_feed must be a dict of input name -> value")
+        if run_options is not None and run_options._active_adapters:
+            input_feed = adapter_feeds(run_options._active_adapters, input_feed)
         check_names(list(input_feed), self._feed_specs, self._required)
         if output_names is None or len(output_names) == 0:
             output_names = [o.name for o in self._outputs]
@@ -176,7 +185,10 @@ class InferenceSession:
             if previous is not None:
                 threads.set_local(previous)
             run_context.deactivate(token)
-        return [values[core.output_index[n]] for n in output_names]
+        # outputs are views on session-owned results (``base`` set), as onnxruntime's are
+        idx = core.output_index
+        return [_view(v) if v.__class__ is _ndarray and v.base is None else v
+                for v in [values[idx[n]] for n in output_names]]
 
     def add_run_hook(self, hook) -> None:
         """Observe every node of every later run: ``hook(NodeEvent)``. A hook with a
@@ -218,6 +230,7 @@ class InferenceSession:
     def set_providers(self, providers: Optional[Sequence] = None,
                       provider_options: Optional[Sequence[Dict[str, Any]]] = None) -> None:
         """Re-initialize the session with other providers (as onnxruntime does)."""
+        check_provider_names(providers)
         self._providers = resolve_providers(providers, provider_options)
         self._initialize()
 
@@ -239,6 +252,10 @@ class InferenceSession:
 
     def enable_fallback(self) -> None:
         """No-op: onnxrun never falls back silently."""
+
+
+_ndarray = np.ndarray
+_view = np.ndarray.view
 
 
 class _null:

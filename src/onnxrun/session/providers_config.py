@@ -46,3 +46,13 @@ def resolve_providers(providers: Optional[Sequence], provider_options: Optional[
     if not any(p.name == "CPUExecutionProvider" for p in result):
         result.append(get_provider_class("CPUExecutionProvider")({}))
     return result
+
+
+def check_provider_names(providers: Optional[Sequence]) -> None:
+    """onnxruntime's ``set_providers`` refuses a name it does not know with a RuntimeError
+    ``Unknown Provider Type: <name>`` (names it knows but cannot use give a warning)."""
+    for p in providers or []:
+        name = p[0] if isinstance(p, tuple) and p else p
+        if isinstance(name, str) and name not in ALL_PROVIDERS and \
+                get_provider_class(name) is None:
+            raise RuntimeError(f"Unknown Provider Type: {name}")

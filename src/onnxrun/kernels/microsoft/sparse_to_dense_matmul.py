@@ -1,7 +1,8 @@
 """SparseToDenseMatMul (com.microsoft): ``alpha * op(A) @ op(B)`` for a sparse A and a dense B.
 
-onnxrun densifies sparse initializers (and sparse Constant values) at load, and its API has no
-sparse tensor values, so A reaches the kernel dense; the product is then a dense matmul."""
+onnxrun hands kernels sparse tensors densified (sparse initializers and Constant values at load,
+``SparseTensor`` feeds on conversion), so A reaches the kernel dense; the product is then a dense
+matmul."""
 
 from __future__ import annotations
 
