@@ -139,3 +139,22 @@ def test_inplace_only_when_safe(extra_reader, through_view, expected):
     if extra_reader:
         np.testing.assert_array_equal(outs[1], [4, 8, 12])
     assert _Doubler.inplace_used == expected
+
+
+def test_missing_input_never_reads_a_dropped_output():
+    """A node's omitted optional output is dropped; a later node's omitted optional input must
+    read nothing, not that dropped value (they once shared one plan slot)."""
+    nodes = [helper.make_node("Split", ["x"], ["a", ""], axis=0, num_outputs=2),
+             helper.make_node("Clip", ["a", "", "hi"], ["y"])]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F, [4]),
+                                       helper.make_tensor_value_info("hi", F, [])],
+                          [helper.make_tensor_value_info("y", F, [2])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], ir_version=9)
+    so = onnxrun.SessionOptions()
+    so.graph_optimization_level = onnxrun.GraphOptimizationLevel.ORT_DISABLE_ALL
+    for mode in onnxrun.ExecutionMode:
+        so.execution_mode = mode
+        sess = onnxrun.InferenceSession(m.SerializeToString(), so)
+        x = np.array([-5.0, 3.0, 100.0, 200.0], np.float32)  # the dropped half: 100, 200
+        (y,) = sess.run(None, {"x": x, "hi": np.array(1.0, np.float32)})
+        np.testing.assert_array_equal(y, [-5.0, 1.0])

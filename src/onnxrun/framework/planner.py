@@ -72,6 +72,10 @@ def build_plan(graph: Graph, kernels: Sequence[Tuple[Node, object, Optional[bool
                 slot(v)
     for v in graph.outputs:
         slot(v)
+    # missing inputs read ``absent`` (always None); missing outputs are written to ``trash``
+    # and dropped at once. Two slots: a kernel must never read another's dropped output.
+    absent = len(names)
+    names.append("")
     trash = len(names)
     names.append("")
     template = [None] * len(names)
@@ -105,9 +109,11 @@ def build_plan(graph: Graph, kernels: Sequence[Tuple[Node, object, Optional[bool
         variant = getattr(fn, "inplace_variant", None)
         if donatable[k] and variant is not None:
             fn = variant(donatable[k]) or fn
-        ins = tuple(slot_of[v.name] if v is not None else trash for v in node.inputs)
+        ins = tuple(slot_of[v.name] if v is not None else absent for v in node.inputs)
         ins += tuple(slot_of[v.name] for v in node.implicit_inputs)
         outs = tuple(slot_of[v.name] if v is not None else trash for v in node.outputs)
+        if trash in outs:
+            frees[k].append(trash)
         steps.append(Step(node, fn, ins, outs, tuple(sorted(set(frees[k]))), multi,
                           node.provider or "CPUExecutionProvider", base_fn))
 
