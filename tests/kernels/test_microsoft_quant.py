@@ -93,6 +93,19 @@ def test_qlinear_add_runtime_scales_default_c_zero_point():
     np.testing.assert_array_equal(_mine(m, f)[0], want)
 
 
+@pytest.mark.parametrize("op", ["QLinearAdd", "QLinearMul"])
+def test_qlinear_binary_infinite_scales_like_onnxruntime(op):
+    """Quantizers write an infinite scale for tensors holding -inf (a causal mask); the NaNs
+    that follow become the type's minimum in onnxruntime, and so in onnxrun."""
+    dt = np.int8
+    inf = np.array(np.inf, F32)
+    m, f = node_model(op, [("A", q8(RNG, dt, 4, 8), False), ("sa", scale(RNG), True),
+                           ("za", np.array(0, dt), True), ("B", q8(RNG, dt, 8), False),
+                           ("sb", inf, True), ("zb", np.array(0, dt), True), ("sc", inf, True),
+                           ("zc", np.array(0, dt), True)])
+    assert_same(*run_both(m, f))
+
+
 # ---- lookup-table activations --------------------------------------------------------------
 @pytest.mark.parametrize("op,attrs", [("QLinearSigmoid", {}), ("QLinearLeakyRelu", {"alpha": 0.2}),
                                       ("QLinearLeakyRelu", {})])

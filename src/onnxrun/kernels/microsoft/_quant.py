@@ -66,9 +66,14 @@ def check_q8(x: np.ndarray, what: str) -> np.dtype:
 
 
 def saturate(q: np.ndarray, dt: np.dtype) -> np.ndarray:
-    """Integer-valued floats clamped to ``dt``'s range and converted."""
+    """Integer-valued floats clamped to ``dt``'s range and converted. NaN (a degenerate
+    infinite scale, as quantizers write for tensors holding -inf masks) becomes the type's
+    minimum, as x86 float-to-int conversion makes it in onnxruntime's kernels."""
     lo, hi = int_range(dt)
-    return np.clip(q, lo, hi).astype(dt)
+    q = np.clip(q, lo, hi)
+    if np.isnan(q).any():
+        q = np.where(np.isnan(q), lo, q)
+    return q.astype(dt)
 
 
 def fma32(a, b, c) -> np.ndarray:
