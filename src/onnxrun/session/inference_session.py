@@ -73,7 +73,8 @@ class InferenceSession:
             self._providers, int(opts.graph_optimization_level), opts.max_tensor_bytes,
             Converter(TensorDecoder(self._base_dir, opts.max_tensor_bytes, self._inline)),
             opts._config,
-            disabled_optimizers=self._disabled_optimizers)
+            disabled_optimizers=self._disabled_optimizers,
+            intra_op_num_threads=opts.intra_op_num_threads)
         if opts.enable_profiling:
             self._profiler = Profiler(opts.profile_file_prefix)
         with self._profiler.span("session_initialization") if self._profiler else _null(), \
