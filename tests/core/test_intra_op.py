@@ -16,12 +16,12 @@ from onnxrun.framework.intra_op import IntraOpPool, physical_cores, resolve_thre
 from .models import mlp
 
 
-def _record(pool, n, max_blocks=None):
+def _record(pool, n, blocks=None):
     """Indices seen and thread names; every block waits for all the others, so the blocks
     must run at the same time, on as many threads."""
     seen, names, lock = [], set(), threading.Lock()
-    blocks = min(n, pool.num_threads, max_blocks or n)
-    barrier = threading.Barrier(max(1, blocks), timeout=20)
+    parts = min(n, blocks or pool.num_threads)
+    barrier = threading.Barrier(1 if pool.num_threads == 1 else parts, timeout=20)
 
     def fn(a, b):
         with lock:
@@ -29,7 +29,7 @@ def _record(pool, n, max_blocks=None):
             names.add(threading.current_thread().name)
         barrier.wait()
 
-    pool.parallel_for(n, fn, max_blocks)
+    pool.parallel_for(n, fn, blocks)
     return sorted(seen), names
 
 
@@ -42,12 +42,18 @@ def test_blocks_cover_the_range_once(threads, n):
     pool.close()
 
 
-def test_max_blocks_and_empty_range():
+def test_block_counts_and_empty_range():
     pool = IntraOpPool(4)
-    seen, names = _record(pool, 50, max_blocks=1)
+    seen, names = _record(pool, 50, blocks=1)
     assert seen == list(range(50)) and names == {threading.current_thread().name}
+    got = []
+    pool.parallel_for(50, lambda a, b: got.append((a, b)), blocks=7)  # more blocks than threads
+    assert sorted(got) == [(50 * k // 7, 50 * (k + 1) // 7) for k in range(7)]
     pool.parallel_for(0, lambda a, b: 1 / 0)
     pool.close()
+    one = IntraOpPool(1)
+    one.parallel_for(10, lambda a, b: got.append((a, b)), blocks=5)  # one thread: one call
+    assert got[-1] == (0, 10)
 
 
 def test_exception_reaches_the_caller_after_all_blocks():

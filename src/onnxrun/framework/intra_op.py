@@ -132,14 +132,16 @@ class IntraOpPool:
         self._finalizer = weakref.finalize(self, self._workers.close)
 
     def parallel_for(self, n: int, fn: Callable[[int, int], None],
-                     max_blocks: Optional[int] = None) -> None:
-        """Call ``fn(begin, end)`` on blocks covering ``range(n)`` (at most ``max_blocks``
-        blocks, default one per thread) and wait for all of them."""
+                     blocks: Optional[int] = None) -> None:
+        """Call ``fn(begin, end)`` on ``blocks`` blocks (default: one per thread) covering
+        ``range(n)`` and wait for all of them. Threads take blocks as they come free, so more
+        blocks than threads balance uneven blocks and a thread the OS runs late. With one
+        thread, ``fn(0, n)`` runs at once on the caller."""
         n = int(n)
         if n <= 0:
             return
-        blocks = min(n, self.num_threads, max_blocks or n)
-        if blocks <= 1:
+        blocks = min(n, blocks or self.num_threads)
+        if blocks <= 1 or self.num_threads == 1:
             fn(0, n)
             return
         bounds = [(n * k // blocks, n * (k + 1) // blocks) for k in range(blocks)]
