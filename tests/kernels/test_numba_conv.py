@@ -1,6 +1,7 @@
-"""Depthwise Conv / FusedConv on the NumbaExecutionProvider against onnxruntime and the NumPy
-CPU provider: every geometry (strides, dilations, pads, auto_pad, edge maps), activations,
-dtypes, non-contiguous inputs, and thread counts (bit-exact between 1 and 2 threads)."""
+"""Depthwise and grouped Conv / FusedConv on the NumbaExecutionProvider against onnxruntime and
+the NumPy CPU provider: every geometry (strides, dilations, pads, auto_pad, edge maps),
+activations, dtypes, non-contiguous inputs, which convs are claimed, and thread counts
+(bit-exact between 1, 2 and 3 threads)."""
 
 from __future__ import annotations
 
@@ -133,11 +134,29 @@ def test_float64_is_claimed_and_float16_is_not():
     assert got.dtype == np.float16
 
 
-def test_only_depthwise_convs_are_claimed():
-    for ws, attrs in [((8, 8, 3, 3), dict(pads=[1, 1, 1, 1])),           # dense
-                      ((8, 4, 3, 3), dict(group=2, pads=[1, 1, 1, 1]))]:  # grouped, not dw
-        sess, _ = run_on(*conv_model((1, 8, 6, 6), ws, attrs), [NUMBA, CPU])
-        assert [n.provider for n in sess._core.graph.nodes] == [CPU]
+@pytest.mark.parametrize("xs,ws,attrs", [
+    ((1, 8, 9, 11), (8, 4, 3, 3), dict(group=2, pads=[1, 1, 1, 1])),
+    ((2, 12, 10, 9), (6, 4, 3, 3), dict(group=3, pads=[1, 2, 0, 1], strides=[2, 2])),
+    ((1, 6, 13, 12), (12, 2, 5, 5), dict(group=3, pads=[2, 2, 2, 2], dilations=[2, 1])),
+    ((1, 32, 7, 8), (16, 16, 3, 3), dict(group=2, auto_pad="SAME_UPPER", strides=[3, 2])),
+    ((1, 9, 6, 6), (3, 3, 3, 3), dict(group=3, pads=[0, 0, 0, 0])),       # Mg = 1
+    ((1, 4, 2, 3), (8, 2, 5, 5), dict(group=2, pads=[2, 2, 2, 2])),       # kernel > map
+])
+def test_grouped_geometries(xs, ws, attrs):
+    check(*conv_model(xs, ws, attrs, act=("LeakyRelu", dict(alpha=0.1), [])))
+
+
+def test_which_convs_are_claimed():
+    for ws, attrs, claimed in [
+            ((8, 8, 3, 3), dict(pads=[1, 1, 1, 1]), False),                 # dense
+            ((8, 1, 3, 3), dict(group=8, pads=[1, 1, 1, 1]), True),         # depthwise
+            ((16, 32, 3, 3), dict(group=2, pads=[1, 1, 1, 1]), False),      # 32 per group
+            ((8, 16, 3, 3), dict(group=2, pads=[1, 1, 1, 1]), True),        # 16 per group
+            ((8, 4, 1, 1), dict(group=8), False),                           # grouped 1x1
+            ((32, 1, 1, 1), dict(group=32), True)]:                         # depthwise 1x1
+        c = ws[1] * attrs.get("group", 1)
+        sess, _ = run_on(*conv_model((1, c, 6, 6), ws, attrs), [NUMBA, CPU])
+        assert [n.provider for n in sess._core.graph.nodes] == [NUMBA if claimed else CPU]
     # weights fed at run time: not claimed either
     node = helper.make_node("Conv", ["x", "w"], ["y"], group=4, pads=[1, 1, 1, 1])
     g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", 1, [1, 4, 5, 5]),
@@ -150,12 +169,12 @@ def test_only_depthwise_convs_are_claimed():
 
 def test_non_contiguous_input():
     from onnxrun.kernels.base import OpKernelInfo
-    from onnxrun.kernels.numba.conv import DepthwiseConv
+    from onnxrun.kernels.numba.conv import NumbaConv
 
     model, _ = conv_model((1, 6, 7, 9), (6, 1, 3, 3), dict(group=6, pads=[1, 1, 1, 1]))
     sess, _ = run_on(model, {"x": np.zeros((1, 6, 7, 9), np.float32)}, [NUMBA, CPU])
     (node,) = sess._core.graph.nodes
-    fn = DepthwiseConv(OpKernelInfo(node, sess._core.graph))
+    fn = NumbaConv(OpKernelInfo(node, sess._core.graph))
     base = np.random.default_rng(2).standard_normal((2, 9, 7, 12)).astype(np.float32)
     x = base.transpose(0, 3, 2, 1)[:1, ::-2]  # (1, 6, 7, 9), no unit stride anywhere
     assert not x.flags.c_contiguous
@@ -169,10 +188,11 @@ def test_bad_input_is_a_clear_error():
     so = onnxrun.SessionOptions()
     sess = onnxrun.InferenceSession(model, so, providers=[NUMBA, CPU])
     from onnxrun.kernels.base import OpKernelInfo
-    from onnxrun.kernels.numba.conv import DepthwiseConv
+    from onnxrun.kernels.numba.conv import NumbaConv
     (node,) = sess._core.graph.nodes
-    fn = DepthwiseConv(OpKernelInfo(node, sess._core.graph))
-    with pytest.raises(onnxrun.errors.InvalidArgument, match="X has 5 channels but W expects 6"):
+    fn = NumbaConv(OpKernelInfo(node, sess._core.graph))
+    with pytest.raises(onnxrun.errors.InvalidArgument,
+                       match="X has 5 channels but W expects 1 x group 6 = 6"):
         fn(np.zeros((1, 5, 7, 9), np.float32))
     with pytest.raises(onnxrun.errors.InvalidArgument, match="rank 4"):
         fn(np.zeros((6, 7, 9), np.float32))

@@ -21,7 +21,6 @@ import zlib
 from typing import Callable, Dict, Tuple
 
 import numba
-import numpy as np
 from numba.core import caching
 
 CACHE_ENV = "ONNXRUN_NUMBA_CACHE"
@@ -60,14 +59,16 @@ class _FunctionCache(caching.FunctionCache):
 
 #: passed to every kernel factory as its last argument, for the kernel to keep in its closure:
 #: Numba keys a cache entry by the function's own source file and closure, not by the code it
-#: calls (``activate`` below), so a change to this file must reach the key this way
+#: calls (the helpers of _common.py), so a change there must reach the key this way
 def _source_tag() -> int:
+    here = os.path.dirname(os.path.abspath(__file__))
     try:
-        with open(__file__, "rb") as f:
-            return zlib.crc32(f.read())
-    except OSError:  # no source file (a zipped install): the package version stands in
+        data = b"".join(open(os.path.join(here, f), "rb").read()
+                        for f in ("_jit.py", "_common.py"))
+    except OSError:  # no source files (a zipped install): the package version stands in
         from ...version import __version__
-        return zlib.crc32(__version__.encode())
+        data = __version__.encode()
+    return zlib.crc32(data)
 
 
 DEPENDENCY_TAG = _source_tag()
@@ -106,43 +107,3 @@ def array(dtype, ndim: int, readonly: bool = False, layout: str = "C"):
 
 def scalar(dtype):
     return numba.from_dtype(dtype)
-
-
-#: activation codes of the fused epilogues (FusedConv's ``activation`` attribute)
-ACTIVATIONS = {None: 0, "Relu": 1, "Clip": 2, "HardSigmoid": 3, "HardSwish": 4,
-               "LeakyRelu": 5, "Sigmoid": 6, "Tanh": 7}
-
-
-def epilogue_constants(dtype, params=()):
-    """The constants array ``activate`` reads, in the output's dtype: alpha, beta (the
-    activation's parameters), 0, 1, 1/6, 1/2 (typed, so float32 math stays float32)."""
-    p = list(params) + [0.0] * (2 - len(params))
-    return np.array([p[0], p[1], 0.0, 1.0, 1.0 / 6.0, 0.5], dtype=dtype)
-
-
-@numba.njit(**OPTIONS)
-def activate(v, act, k):
-    """``v`` through activation ``act`` (a compile-time constant where it is inlined, so the
-    branches fold away) with constants ``k`` from :func:`epilogue_constants`; the semantics of
-    the NumPy epilogues (fused/_activation.py), NaN staying NaN."""
-    if act == 1:
-        return k[2] if v < k[2] else v
-    if act == 2:
-        v = k[0] if v < k[0] else v
-        return k[1] if v > k[1] else v
-    if act == 3:
-        g = v * k[0] + k[1]
-        g = k[2] if g < k[2] else g
-        return k[3] if g > k[3] else g
-    if act == 4:
-        g = v * k[4] + k[5]
-        g = k[2] if g < k[2] else g
-        g = k[3] if g > k[3] else g
-        return v * g
-    if act == 5:
-        return v * k[0] if v < k[2] else v
-    if act == 6:
-        return k[3] / (k[3] + np.exp(-v))
-    if act == 7:
-        return np.tanh(v)
-    return v

@@ -1,0 +1,88 @@
+"""Jitted helpers the compiled kernels share: the phase layout of a padded image, and the
+fused activations. (A change here reaches every kernel's cache key: _jit.DEPENDENCY_TAG.)"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ._jit import OPTIONS
+
+U = np.uint64
+
+
+@numba.njit(**OPTIONS)
+def phase_grid(H, W, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl):
+    """(Hq, Wq, Lq) of the stride-phase layout: each of the sh * sw phases of the padded
+    image is stored flat with rows of Wq, Hq rows, and Lq >= Hq * Wq entries so that every
+    tap of every output (garbage columns included) reads inside it."""
+    Hq = max((H + pt + sh - 1) // sh, OH + ((kh - 1) * dh) // sh)
+    Wq = max((W + pl + sw - 1) // sw, OW + ((kw - 1) * dw) // sw)
+    return Hq, Wq, Hq * Wq + ((kw - 1) * dw) // sw + 1
+
+
+@numba.njit(**OPTIONS)
+def fill_phases(xf, src0, ph, H, W, Hq, Wq, sh, sw, pt, pl):
+    """Copy one channel (``xf[src0:src0 + H * W]``) into its phases ``ph`` (sh * sw, Lq): phase
+    (a, b) row r, column q holds padded pixel (r * sh + a, q * sw + b). Positions outside the
+    image are not written (the caller zeroes them once: they are the same for every channel)."""
+    uWq = U(Wq)
+    for a in range(sh):
+        r0 = max(0, (pt - a + sh - 1) // sh)
+        r1 = min(Hq, (H + pt - a + sh - 1) // sh)
+        for b in range(sw):
+            q0 = max(0, (pl - b + sw - 1) // sw)
+            q1 = min(Wq, (W + pl - b + sw - 1) // sw)
+            if q1 <= q0 or r1 <= r0:
+                continue
+            row = ph[a * sw + b]
+            xq0 = U(q0 * sw + b - pl)
+            for r in range(r0, r1):
+                dst = U(r) * uWq + U(q0)
+                src = U(src0) + U(r * sh + a - pt) * U(W) + xq0
+                if sw == 1:
+                    for q in range(U(q1 - q0)):
+                        row[dst + q] = xf[src + q]
+                else:
+                    for q in range(U(q1 - q0)):
+                        row[dst + q] = xf[src + q * U(sw)]
+
+
+#: activation codes of the fused epilogues (FusedConv's ``activation`` attribute)
+ACTIVATIONS = {None: 0, "Relu": 1, "Clip": 2, "HardSigmoid": 3, "HardSwish": 4,
+               "LeakyRelu": 5, "Sigmoid": 6, "Tanh": 7}
+
+
+def epilogue_constants(dtype, params=()):
+    """The constants array ``activate`` reads, in the output's dtype: alpha, beta (the
+    activation's parameters), 0, 1, 1/6, 1/2 (typed, so float32 math stays float32)."""
+    p = list(params) + [0.0] * (2 - len(params))
+    return np.array([p[0], p[1], 0.0, 1.0, 1.0 / 6.0, 0.5], dtype=dtype)
+
+
+@numba.njit(**OPTIONS)
+def activate(v, act, k):
+    """``v`` through activation ``act`` (a compile-time constant where it is inlined, so the
+    branches fold away) with constants ``k`` from :func:`epilogue_constants`; the semantics of
+    the NumPy epilogues (fused/_activation.py), NaN staying NaN."""
+    if act == 1:
+        return k[2] if v < k[2] else v
+    if act == 2:
+        v = k[0] if v < k[0] else v
+        return k[1] if v > k[1] else v
+    if act == 3:
+        g = v * k[0] + k[1]
+        g = k[2] if g < k[2] else g
+        return k[3] if g > k[3] else g
+    if act == 4:
+        g = v * k[4] + k[5]
+        g = k[2] if g < k[2] else g
+        g = k[3] if g > k[3] else g
+        return v * g
+    if act == 5:
+        return v * k[0] if v < k[2] else v
+    if act == 6:
+        return k[3] / (k[3] + np.exp(-v))
+    if act == 7:
+        return np.tanh(v)
+    return v
