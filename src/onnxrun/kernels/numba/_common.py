@@ -1,5 +1,5 @@
-"""Jitted helpers the compiled kernels share: the phase layout of a padded image, and the
-fused activations. (A change here reaches every kernel's cache key: _jit.DEPENDENCY_TAG.)"""
+"""Jitted helpers the compiled kernels share: the stride-phase layout of a padded image, and
+the fused activations. (A change here reaches every kernel's cache key: _jit.DEPENDENCY_TAG.)"""
 
 from __future__ import annotations
 
@@ -8,44 +8,17 @@ import numpy as np
 
 from ._jit import OPTIONS
 
-U = np.uint64
 
 
 @numba.njit(**OPTIONS)
 def phase_grid(H, W, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl):
-    """(Hq, Wq, Lq) of the stride-phase layout: each of the sh * sw phases of the padded
-    image is stored flat with rows of Wq, Hq rows, and Lq >= Hq * Wq entries so that every
-    tap of every output (garbage columns included) reads inside it."""
+    """(Hq, Wq, Lq) of the stride-phase layout: phase (a, b) of the padded image holds its
+    rows a, a + sh, ... and columns b, b + sw, ... (padded pixel (r * sh + a, q * sw + b) at
+    r * Wq + q), stored flat with Hq rows of Wq, in Lq >= Hq * Wq entries so that every tap of
+    every output (the columns past the output width included) reads inside it."""
     Hq = max((H + pt + sh - 1) // sh, OH + ((kh - 1) * dh) // sh)
     Wq = max((W + pl + sw - 1) // sw, OW + ((kw - 1) * dw) // sw)
     return Hq, Wq, Hq * Wq + ((kw - 1) * dw) // sw + 1
-
-
-@numba.njit(**OPTIONS)
-def fill_phases(xf, src0, ph, H, W, Hq, Wq, sh, sw, pt, pl):
-    """Copy one channel (``xf[src0:src0 + H * W]``) into its phases ``ph`` (sh * sw, Lq): phase
-    (a, b) row r, column q holds padded pixel (r * sh + a, q * sw + b). Positions outside the
-    image are not written (the caller zeroes them once: they are the same for every channel)."""
-    uWq = U(Wq)
-    for a in range(sh):
-        r0 = max(0, (pt - a + sh - 1) // sh)
-        r1 = min(Hq, (H + pt - a + sh - 1) // sh)
-        for b in range(sw):
-            q0 = max(0, (pl - b + sw - 1) // sw)
-            q1 = min(Wq, (W + pl - b + sw - 1) // sw)
-            if q1 <= q0 or r1 <= r0:
-                continue
-            row = ph[a * sw + b]
-            xq0 = U(q0 * sw + b - pl)
-            for r in range(r0, r1):
-                dst = U(r) * uWq + U(q0)
-                src = U(src0) + U(r * sh + a - pt) * U(W) + xq0
-                if sw == 1:
-                    for q in range(U(q1 - q0)):
-                        row[dst + q] = xf[src + q]
-                else:
-                    for q in range(U(q1 - q0)):
-                        row[dst + q] = xf[src + q * U(sw)]
 
 
 #: activation codes of the fused epilogues (FusedConv's ``activation`` attribute)

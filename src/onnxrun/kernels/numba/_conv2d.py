@@ -1,12 +1,12 @@
 """Compiled direct 2-D convolution for convs with few input channels per group: depthwise
-convs (one per group, any channel multiplier), grouped convs, and dense convs with few input
-channels (a network's first conv); bias and activation fused.
+convs (one per group, any channel multiplier) and grouped convs (dense ones work too, but
+conv.py leaves those to BLAS); bias and activation fused.
 
-Each input channel of a group is copied into the stride-phase layout of
-``_common.fill_phases`` (phase (a, b) holds padded rows a, a + sh, ... and columns b, b + sw,
-..., stored flat with row length ``Wq``; the zero padding is written once per call, since every
-channel pads the same positions), once per group and image, shared by the group's output
-channels. Tap (i, j) of an output at flat position p then reads phase ((i*dh) % sh,
+Each input channel of a group is copied, once per group and image, into its stride phases:
+phase (a, b) holds padded rows a, a + sh, ... and columns b, b + sw, ..., stored flat with row
+length ``Wq`` (``_common.phase_grid``); the copy reads each input row once, sw pixels at a
+time, and the zero padding is written once per call (every channel pads the same positions).
+Tap (i, j) of an output at flat position p then reads phase ((i*dh) % sh,
 (j*dw) % sw) at p + ((i*dh) // sh) * Wq + (j*dw) // sw: every tap is a contiguous run,
 whatever the stride or dilation. An output channel is computed per block of output rows (the
 group's rows stay in cache across its output channels): for each input channel, the taps are
@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _jit
-from ._common import activate, fill_phases, phase_grid
+from ._common import activate, phase_grid
 
 U = np.uint64
 #: output rows per block: about this many flat outputs (16 KB of float32)
@@ -57,9 +57,20 @@ def _make(kh, kw, sh, sw, dh, dw, act, tag):
             ng = u // Mg
             end = min(u1, (ng + 1) * Mg)
             n, g = ng // G, ng % G
-            for c in range(Cg):
-                fill_phases(xf, (n * C + g * Cg + c) * H * W, buf[c], H, W, Hq, Wq, sh, sw,
-                            pt, pl)
+            for c in range(Cg):  # copy into the phases; the padding stays zero
+                src0 = U((n * C + g * Cg + c) * H * W)
+                nk = U(W // sw)
+                for r in range(H):
+                    a = (r + pt) % sh
+                    row = U(((r + pt) // sh) * Wq)
+                    xr = src0 + U(r * W)
+                    for e in range(nk):  # whole groups of sw pixels: one interleaved read
+                        for j in range(sw):
+                            buf[c, a * sw + (j + pl) % sw, row + U((j + pl) // sw) + e] = \
+                                xf[xr + e * U(sw) + U(j)]
+                    for x in range(nk * U(sw), U(W)):
+                        buf[c, a * sw + (x + U(pl)) % U(sw),
+                            row + (x + U(pl)) // U(sw)] = xf[xr + x]
             for oh0 in range(0, OH, rb):  # rows outer: the group's rows stay in cache
                 nr = min(rb, OH - oh0)
                 L = U((nr * Wq + VEC - 1) // VEC * VEC)  # no scalar remainder loop
