@@ -111,6 +111,35 @@ def test_fused_activations(act):
     check(model, feeds)
 
 
+@pytest.mark.parametrize("act", [("HardSwish", {}, []), ("HardSigmoid", dict(alpha=0.25), []),
+                                 ("Relu", {}, []), ("Clip", {}, [0.0, 6.0])])
+@pytest.mark.parametrize("xs,ws,attrs", [
+    ((1, 16, 12, 10), (24, 16, 1, 1), {}),                                    # pointwise
+    ((2, 3, 11, 13), (8, 3, 3, 3), dict(pads=[1, 1, 1, 1], strides=[2, 2])),  # stem
+    ((1, 64, 8, 8), (16, 32, 3, 3), dict(group=2, pads=[1, 1, 1, 1])),        # 32 per group
+])
+def test_dense_fused_conv_epilogue(act, xs, ws, attrs):
+    model, feeds = conv_model(xs, ws, attrs, act=act)
+    sess, _ = run_on(model, feeds, [NUMBA, CPU], threads=2)
+    (node,) = sess._core.graph.nodes
+    assert (node.op_type, node.provider) == ("FusedConv", NUMBA)
+    assert type(sess._core.plan.steps[0].base_fn.impl).__name__ == "EpilogueConv"
+    check(model, feeds)
+
+
+def test_dense_convs_left_to_cpu():
+    # no activation, or one NumPy runs faster (Sigmoid, Tanh): the CPU provider's
+    for act in (None, ("Sigmoid", {}, []), ("Tanh", {}, [])):
+        sess, _ = run_on(*conv_model((1, 8, 6, 6), (8, 8, 3, 3), dict(pads=[1, 1, 1, 1]),
+                                     act=act), [NUMBA, CPU])
+        assert [n.provider for n in sess._core.graph.nodes] == [CPU]
+    # a 1-D FusedConv with Relu takes the epilogue path too
+    model, feeds = conv_model((2, 4, 30), (6, 4, 5), dict(pads=[2, 2]), act=("Relu", {}, []))
+    sess, _ = run_on(model, feeds, [NUMBA, CPU])
+    assert [n.provider for n in sess._core.graph.nodes] == [NUMBA]
+    check(model, feeds)
+
+
 def test_fused_activation_keeps_nan():
     model, feeds = conv_model((1, 4, 6, 6), (4, 1, 3, 3), dict(group=4, pads=[1, 1, 1, 1]),
                               act=("Relu", {}, []))
