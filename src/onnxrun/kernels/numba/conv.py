@@ -41,13 +41,15 @@ ACTIVATIONS = ("Relu", "Clip", "HardSigmoid", "HardSwish", "LeakyRelu", "Sigmoid
 NUMPY_ACTIVATIONS = ("Sigmoid", "Tanh")
 #: dense FusedConvs with these activations are claimed for the compiled epilogue
 EPILOGUE_ACTIVATIONS = ("Relu", "Clip", "HardSigmoid", "HardSwish")
-#: kernel taps (outputs x filter size) per thread block: below this a split costs more than
-#: it saves (a block takes some tens of microseconds)
-GRAIN = 400_000
+#: kernel taps (outputs x filter size) per thread block, about 100 us of work: handing a
+#: block to a sleeping worker thread costs about 100 us on this project's 2-CPU VM (measured
+#: with a do-nothing kernel: 2 blocks of 12 us take 50-70 us), so smaller layers run on the
+#: calling thread alone
+GRAIN = 2_000_000
 #: blocks per thread for large layers, so that a thread the OS runs late holds up little
 BLOCKS_PER_THREAD = 4
-#: output elements per thread block of the epilogue pass
-EPILOGUE_GRAIN = 1 << 18
+#: output elements per thread block of the epilogue pass (about 100 us too)
+EPILOGUE_GRAIN = 1 << 20
 
 
 def _const(info, i):
@@ -152,7 +154,7 @@ class DirectConv:
         taps = N * M * oh * ow * self.w.shape[1]
         pool = self.pool
         pool.parallel_for(N * M, lambda u0, u1: fn(x, w, b, Y, G, pt, pl, u0, u1, k),
-                          min(BLOCKS_PER_THREAD * pool.num_threads, taps // GRAIN))
+                          max(1, min(BLOCKS_PER_THREAD * pool.num_threads, taps // GRAIN)))
         return Y if self.post is None else self.post(Y)
 
 
@@ -182,5 +184,6 @@ class EpilogueConv:
         rows = Y.reshape(Y.shape[0] * Y.shape[1], -1)
         fn, k, pool = self.fn, self.k, self.pool
         pool.parallel_for(rows.shape[0], lambda r0, r1: fn(rows, r0, r1, k),
-                          min(BLOCKS_PER_THREAD * pool.num_threads, Y.size // EPILOGUE_GRAIN))
+                          max(1, min(BLOCKS_PER_THREAD * pool.num_threads,
+                                     Y.size // EPILOGUE_GRAIN)))
         return Y
