@@ -9,7 +9,6 @@ import numpy as np
 from ._jit import OPTIONS
 
 
-
 @numba.njit(**OPTIONS)
 def phase_grid(H, W, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl):
     """(Hq, Wq, Lq) of the stride-phase layout: phase (a, b) of the padded image holds its
@@ -21,9 +20,10 @@ def phase_grid(H, W, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl):
     return Hq, Wq, Hq * Wq + ((kw - 1) * dw) // sw + 1
 
 
-#: activation codes of the fused epilogues (FusedConv's ``activation`` attribute)
+#: activation codes of the compiled epilogues (FusedConv's ``activation`` attribute); not
+#: Sigmoid and Tanh: Numba's exp and tanh are scalar libm calls, slower than NumPy's loops
 ACTIVATIONS = {None: 0, "Relu": 1, "Clip": 2, "HardSigmoid": 3, "HardSwish": 4,
-               "LeakyRelu": 5, "Sigmoid": 6, "Tanh": 7}
+               "LeakyRelu": 5}
 
 
 def epilogue_constants(dtype, params=()):
@@ -54,8 +54,4 @@ def activate(v, act, k):
         return v * g
     if act == 5:
         return v * k[0] if v < k[2] else v
-    if act == 6:
-        return k[3] / (k[3] + np.exp(-v))
-    if act == 7:
-        return np.tanh(v)
     return v

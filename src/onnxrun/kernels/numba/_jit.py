@@ -11,6 +11,8 @@ The cache lives in ``$ONNXRUN_NUMBA_CACHE``, else ``$XDG_CACHE_HOME/onnxrun/numb
 ``~/.cache/onnxrun/numba`` (site-packages may be read-only). Numba keys each entry by the
 signature, the CPU, the function's bytecode and its closure constants, and drops a file's
 entries when its source changes. Where the folder cannot be written, kernels compile in memory.
+The folder is set through Numba's cache locator classes (``numba.core.caching``, internal API
+of the pinned Numba version); should they change, kernels still compile, uncached.
 """
 
 from __future__ import annotations
@@ -39,27 +41,26 @@ def cache_dir() -> str:
     return os.path.join(base, "onnxrun", "numba")
 
 
-class _Locator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
-    def __init__(self, py_func, py_file) -> None:
-        self._py_file = py_file
-        self._lineno = py_func.__code__.co_firstlineno
-        self._cache_path = os.path.join(cache_dir(), self.get_suitable_cache_subpath(py_file))
+try:
+    class _Locator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+        def __init__(self, py_func, py_file) -> None:
+            self._py_file = py_file
+            self._lineno = py_func.__code__.co_firstlineno
+            self._cache_path = os.path.join(cache_dir(),
+                                            self.get_suitable_cache_subpath(py_file))
 
-    def get_cache_path(self) -> str:
-        return self._cache_path
+        def get_cache_path(self) -> str:
+            return self._cache_path
+
+    class _CacheImpl(caching.CompileResultCacheImpl):
+        _locator_classes = [_Locator]
+
+    class _FunctionCache(caching.FunctionCache):
+        _impl_class = _CacheImpl
+except AttributeError:  # another Numba's internals: no disk cache
+    _FunctionCache = None
 
 
-class _CacheImpl(caching.CompileResultCacheImpl):
-    _locator_classes = [_Locator]
-
-
-class _FunctionCache(caching.FunctionCache):
-    _impl_class = _CacheImpl
-
-
-#: passed to every kernel factory as its last argument, for the kernel to keep in its closure:
-#: Numba keys a cache entry by the function's own source file and closure, not by the code it
-#: calls (the helpers of _common.py), so a change there must reach the key this way
 def _source_tag() -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     try:
@@ -71,6 +72,9 @@ def _source_tag() -> int:
     return zlib.crc32(data)
 
 
+#: passed to every kernel factory as its last argument, for the kernel to keep in its closure:
+#: Numba keys a cache entry by the function's own source file and closure, not by the code it
+#: calls (the helpers of _common.py), so a change there must reach the key this way
 DEPENDENCY_TAG = _source_tag()
 
 _lock = threading.Lock()
@@ -88,7 +92,8 @@ def compiled(maker: Callable, key: Tuple, sig):
             return disp
         disp = numba.njit(**OPTIONS)(maker(*key, DEPENDENCY_TAG))
         try:
-            disp._cache = _FunctionCache(disp.py_func)
+            if _FunctionCache is not None:
+                disp._cache = _FunctionCache(disp.py_func)
         except Exception:  # noqa: BLE001 - no writable cache folder: compile in memory
             pass
         disp.compile(sig)
@@ -103,7 +108,3 @@ def array(dtype, ndim: int, readonly: bool = False, layout: str = "C"):
     """The Numba type of a C-contiguous NumPy array argument; ``readonly`` for inputs (a
     writable array converts to it, so a read-only one such as an initializer passes too)."""
     return numba.types.Array(numba.from_dtype(dtype), ndim, layout, readonly=readonly)
-
-
-def scalar(dtype):
-    return numba.from_dtype(dtype)
