@@ -99,7 +99,7 @@ def layer_model(c, h, w, m, group, k, s):
     return m.SerializeToString(), {"x": rng.standard_normal((1, c, h, w)).astype(np.float32)}
 
 
-def sessions(model, threads):
+def sessions(model, threads, ort_spin=True):
     import onnxruntime as ort
     so = onnxrun.SessionOptions()
     so.intra_op_num_threads = threads
@@ -108,6 +108,8 @@ def sessions(model, threads):
     cpu = onnxrun.InferenceSession(model, so, providers=["CPUExecutionProvider"])
     oso = ort.SessionOptions()
     oso.intra_op_num_threads = threads
+    if not ort_spin:
+        oso.add_session_config_entry("session.intra_op.allow_spinning", "0")
     theirs = ort.InferenceSession(model, oso, providers=["CPUExecutionProvider"])
     return {"numba": numba, "cpu": cpu, "ort": theirs}
 
@@ -134,6 +136,10 @@ def main(argv=None) -> int:
     p.add_argument("--time", type=float, default=0.3, help="seconds per layer (0.3)")
     p.add_argument("--grouped", action="store_true",
                    help="grouped and few-channel dense convs instead of depthwise ones")
+    p.add_argument("--ort-no-spin", action="store_true",
+                   help="turn off onnxruntime's spinning intra-op threads: with more than one "
+                        "thread they keep spinning after each run and take CPU from the "
+                        "interleaved onnxrun runs on a small machine")
     p.add_argument("--claim-all", action="store_true",
                    help="let the Numba provider take every conv (to measure where it should)")
     args = p.parse_args(argv)
@@ -152,7 +158,7 @@ def main(argv=None) -> int:
         ratios = []
         for name, *geometry in layers:
             model, feeds = layer_model(*geometry)
-            sess = sessions(model, threads)
+            sess = sessions(model, threads, not args.ort_no_spin)
             claimed = sess["numba"]._core.graph.nodes[0].provider == "NumbaExecutionProvider"
             med, diff, runs = measure(sess, feeds, args.time)
             r = med["numba"] / med["ort"]
