@@ -64,10 +64,14 @@ LCNET = [(3, 16, 32, 1, False), (3, 32, 64, 2, False), (3, 64, 64, 1, False),
          (5, 512, 512, 1, True)]
 
 
-def lcnet_backbone(g, x, taps=()):
+#: the detector's backbone downsamples once more (block 3), for outputs at strides 4 to 32
+LCNET_DET = LCNET[:3] + [(3, 64, 128, 2, False)] + LCNET[4:]
+
+
+def lcnet_backbone(g, x, taps=(), blocks=LCNET):
     x = cbn(g, x, 3, 16, 3, 2)
     found = []
-    for i, (k, ci, co, s, use_se) in enumerate(LCNET):
+    for i, (k, ci, co, s, use_se) in enumerate(blocks):
         x = cbn(g, x, ci, ci, k, s, group=ci)
         if use_se:
             x = se(g, x, ci)
@@ -90,7 +94,7 @@ def pplcnet_rec(height=48, width=320, classes=97, seed=11):
 
 def pplcnet_det(size=640, seed=12):
     g = GraphBuilder(seed)
-    x, feats = lcnet_backbone(g, "input", taps=(2, 4, 10, 12))   # strides 4, 8, 16, 32
+    x, feats = lcnet_backbone(g, "input", (2, 4, 10, 12), LCNET_DET)  # strides 4, 8, 16, 32
     lat = [cbn(g, f, c, 96, 1, act=None) for f, c in feats]
     up = lat[-1]
     outs = [up]
