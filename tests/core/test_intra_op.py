@@ -1,148 +1,141 @@
-"""The intra-op pool (framework/intra_op.py) and the GEMMs split on it (kernels/_parallel.py):
-every piece runs once, the caller never waits for pieces nobody took, errors reach the caller,
-nested and concurrent calls stay correct, and sessions use one BLAS thread per calling thread."""
+"""The per-session intra-op thread pool (framework/intra_op.py)."""
 
 from __future__ import annotations
 
+import contextvars
+import gc
 import threading
+import time
 
 import numpy as np
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 import onnxrun
-from onnxrun.framework import intra_op, threads
-from onnxrun.framework.intra_op import IntraOpPool
-from onnxrun.kernels import _parallel
+from onnxrun.framework.intra_op import IntraOpPool, physical_cores, resolve_threads
+
+from .models import mlp
 
 
-def test_every_piece_runs_once_and_the_caller_helps():
-    pool = IntraOpPool(3)
-    seen, who = [], set()
-    lock = threading.Lock()
+def _record(pool, n, blocks=None):
+    """Indices seen and thread names; every block waits for all the others, so the blocks
+    must run at the same time, on as many threads."""
+    seen, names, lock = [], set(), threading.Lock()
+    parts = min(n, blocks or pool.num_threads)
+    barrier = threading.Barrier(1 if pool.num_threads == 1 else parts, timeout=20)
 
-    def piece(i):
+    def fn(a, b):
         with lock:
-            seen.append(i)
-            who.add(threading.current_thread().name)
+            seen.extend(range(a, b))
+            names.add(threading.current_thread().name)
+        barrier.wait()
 
-    for _ in range(50):
-        seen.clear()
-        pool.parallel_for(40, piece)
-        assert sorted(seen) == list(range(40))
-    assert threading.current_thread().name in who
+    pool.parallel_for(n, fn, blocks)
+    return sorted(seen), names
 
 
-def test_no_wait_for_workers_that_never_run(monkeypatch):
-    """A pool whose workers are never scheduled (a busy machine, at worst) still finishes:
-    the caller takes every piece itself."""
+@pytest.mark.parametrize("threads,n", [(1, 10), (2, 1), (2, 7), (3, 100), (4, 3)])
+def test_blocks_cover_the_range_once(threads, n):
+    pool = IntraOpPool(threads)
+    seen, names = _record(pool, n)
+    assert seen == list(range(n))
+    assert len(names) == min(threads, n)
+    pool.close()
+
+
+def test_block_counts_and_empty_range():
     pool = IntraOpPool(4)
-    monkeypatch.setattr(pool, "_start", lambda: pool._workers.append(None))
-    out = []
-    pool.parallel_for(10, out.append)
-    assert sorted(out) == list(range(10))
+    seen, names = _record(pool, 50, blocks=1)
+    assert seen == list(range(50)) and names == {threading.current_thread().name}
+    got = []
+    pool.parallel_for(50, lambda a, b: got.append((a, b)), blocks=7)  # more blocks than threads
+    assert sorted(got) == [(50 * k // 7, 50 * (k + 1) // 7) for k in range(7)]
+    pool.parallel_for(0, lambda a, b: 1 / 0)
+    pool.close()
+    one = IntraOpPool(1)
+    one.parallel_for(10, lambda a, b: got.append((a, b)), blocks=5)  # one thread: one call
+    assert got[-1] == (0, 10)
 
 
-def test_errors_reach_the_caller_and_the_pool_keeps_working():
-    pool = IntraOpPool(2)
+def test_exception_reaches_the_caller_after_all_blocks():
+    pool = IntraOpPool(3)
+    finished = []
 
-    def piece(i):
-        if i == 3:
-            raise ValueError("piece 3 failed")
+    def fn(a, b):
+        if a == 0:
+            raise KeyError("block zero")
+        time.sleep(0.02)
+        finished.append(a)
 
-    with pytest.raises(ValueError, match="piece 3"):
-        pool.parallel_for(8, piece)
-    out = []
-    pool.parallel_for(8, out.append)
-    assert sorted(out) == list(range(8))
+    with pytest.raises(KeyError, match="block zero"):
+        pool.parallel_for(3, fn)
+    assert len(finished) == 2
+    seen, _ = _record(pool, 9)  # the pool still works
+    assert seen == list(range(9))
+    pool.close()
 
 
-def test_nested_and_concurrent_calls_run_serially_and_correctly():
-    pool = IntraOpPool(2)
-    total = np.zeros(16, np.int64)
+def test_many_callers_and_nested_jobs():
+    pool = IntraOpPool(3)
+    results = {}
 
-    def inner(i):
-        total[i] += 1
+    def caller(i):
+        out = np.zeros(40, np.int64)
 
-    def outer(_):
-        pool.parallel_for(16, inner)  # inside a piece: runs serially
+        def outer(a, b):
+            def inner(c, d):
+                out[c:d] += i
+            for _ in range(a, b):
+                pool.parallel_for(40, inner)
 
-    def caller():
-        for _ in range(20):
-            pool.parallel_for(2, outer)
+        pool.parallel_for(5, outer)
+        results[i] = out
 
-    ts = [threading.Thread(target=caller) for _ in range(4)]
-    for t in ts:
+    threads = [threading.Thread(target=caller, args=(i,)) for i in range(6)]
+    for t in threads:
         t.start()
-    for t in ts:
-        t.join()
-    assert (total == 4 * 20 * 2).all()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads)
+    for i in range(6):
+        np.testing.assert_array_equal(results[i], np.full(40, 5 * i))
+    pool.close()
 
 
-@pytest.mark.parametrize("shape", [(1, 4096, 1000), (128, 768, 3072), (96, 32, 12544),
-                                   (7, 64, 20000), (3, 50, 40)])
-def test_split_matmul_matches_one_call(shape):
-    M, K, N = shape
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((M, K)).astype(np.float32)
-    b = rng.standard_normal((K, N)).astype(np.float32)
+def test_context_variables_reach_the_workers():
+    var = contextvars.ContextVar("v", default="unset")
+    var.set("caller's")
     pool = IntraOpPool(2)
-    np.testing.assert_allclose(_parallel.matmul(a, b, pool), a @ b, rtol=1e-5, atol=1e-4)
-    batched = rng.standard_normal((8, 64, K)).astype(np.float32)
-    np.testing.assert_allclose(_parallel.matmul(batched, b, pool), batched @ b, rtol=1e-5,
-                               atol=1e-4)
+    got = set()
+    pool.parallel_for(2, lambda a, b: (got.add(var.get()), time.sleep(0.01)))
+    assert got == {"caller's"}
+    pool.close()
 
 
-def test_blocks_are_aligned_and_cover_the_axis():
-    for extent in (1, 15, 16, 17, 33, 100, 1000, 3136):
-        for t in (1, 2, 4, 16):
-            e = _parallel._edges(extent, t)
-            assert e[0] == 0 and e[-1] == extent and all(x < y for x, y in zip(e, e[1:]))
-            assert all(x % _parallel.MIN_BLOCK == 0 for x in e[:-1])
+def test_workers_idle_without_spinning_and_stop_with_the_pool():
+    pool = IntraOpPool(3)
+    _record(pool, 6)
+    workers = list(pool._workers.threads)
+    assert len(workers) == 2 and all(t.is_alive() for t in workers)
+    t0 = time.process_time()
+    time.sleep(0.3)
+    assert time.process_time() - t0 < 0.1  # waiting workers take no CPU
+    del pool
+    gc.collect()
+    for t in workers:
+        t.join(timeout=5)
+    assert not any(t.is_alive() for t in workers)
 
 
-def _mlp():
-    rng = np.random.default_rng(1)
-    w = numpy_helper.from_array(rng.standard_normal((256, 256)).astype(np.float32), "w")
-    g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
-                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 256])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
-
-
-def test_session_threads_default_to_physical_cores():
-    default = onnxrun.InferenceSession(_mlp().SerializeToString())
-    cores = intra_op.physical_cores()
-    pool = default._ctx.intra_op
-    assert (pool.threads if pool is not None else 1) == cores
-    so = onnxrun.SessionOptions()
-    so.intra_op_num_threads = 1
-    assert onnxrun.InferenceSession(_mlp().SerializeToString(), so)._ctx.intra_op is None
-    so.intra_op_num_threads = 3
-    assert onnxrun.InferenceSession(_mlp().SerializeToString(), so)._ctx.intra_op.threads == 3
-
-
-@pytest.mark.skipif(not threads.available(), reason="NumPy's BLAS has no per-thread setting")
-def test_runs_use_one_blas_thread_and_restore_the_callers_setting():
-    seen = []
-
-    def hook(event):
-        previous = threads.set_local(1)
-        seen.append(previous)
-
-    so = onnxrun.SessionOptions()
-    so.intra_op_num_threads = 2
-    sess = onnxrun.InferenceSession(_mlp().SerializeToString(), so)
-    ro = onnxrun.RunOptions()
-    ro.hooks.append(hook)
-    before = threads.set_local(2)
-    x = np.ones((512, 256), np.float32)
-    y = sess.run(None, {"x": x}, ro)[0]
-    after = threads.set_local(before)
-    assert seen == [1]  # inside the run: one BLAS thread
-    assert after == 2  # the caller's own setting is back
-    np.testing.assert_allclose(y, x @ _w(), rtol=1e-5, atol=1e-4)
-
-
-def _w():
-    return numpy_helper.to_array(_mlp().graph.initializer[0])
+def test_threads_follow_the_session_option():
+    assert resolve_threads(3) == 3
+    assert resolve_threads(0) == physical_cores() >= 1
+    with pytest.raises(onnxrun.errors.InvalidArgument, match="intra_op_num_threads"):
+        resolve_threads(-1)
+    for n in (1, 2):
+        so = onnxrun.SessionOptions()
+        so.intra_op_num_threads = n
+        sess = onnxrun.InferenceSession(mlp(), so, providers=["CPUExecutionProvider"])
+        assert sess._ctx.intra_op.num_threads == n
+        info = onnxrun.kernels.base.OpKernelInfo(sess._core.graph.nodes[0], sess._core.graph,
+                                                 sess._ctx)
+        assert info.intra_op is sess._ctx.intra_op

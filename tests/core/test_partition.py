@@ -83,9 +83,13 @@ def test_two_providers_copy_nodes_and_results():
     assert "to_host" in FakeDeviceExecutionProvider.copies
 
 
-def test_cpu_only_has_no_copies():
+def test_default_providers_are_host_ones_without_copies():
+    # the registered fake device provider is available but not a default one
     sess = onnxrun.InferenceSession(_model())
     assert all(not n.op_type.startswith("Memcpy") for n in sess._core.graph.nodes)
+    assert "FakeDeviceExecutionProvider" not in sess.get_providers()
+    assert sess.get_providers()[-1] == "CPUExecutionProvider"
+    sess = onnxrun.InferenceSession(_model(), providers=["CPUExecutionProvider"])
     assert sess.get_providers() == ["CPUExecutionProvider"]
 
 

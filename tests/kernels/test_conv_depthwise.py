@@ -1,5 +1,6 @@
 """2-D depthwise convs (the GEMM-over-channels path), fused activations and the per-channel bias
-epilogue, compared with onnxruntime."""
+epilogue, compared with onnxruntime. Sessions name the CPU provider: these test the NumPy
+kernels (test_numba_conv.py runs the same cases on the Numba provider)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def _model(xs, ws, attrs, act=None, const_w=True, bias=True, opset=13):
 
 def _check(model, feeds):
     so = onnxrun.SessionOptions()
-    a = onnxrun.InferenceSession(model, so).run(None, feeds)[0]
+    a = onnxrun.InferenceSession(model, so, providers=["CPUExecutionProvider"]).run(None, feeds)[0]
     e = ort.InferenceSession(model, providers=["CPUExecutionProvider"]).run(None, feeds)[0]
     assert a.shape == e.shape and a.dtype == e.dtype
     assert a.flags.c_contiguous
@@ -157,7 +158,8 @@ def test_depthwise_dtypes(dtype, strides):
                      [numpy_helper.from_array(w.astype(dtype), "w"),
                       numpy_helper.from_array(b.astype(dtype), "b")])
     m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)], ir_version=8)
-    y = onnxrun.InferenceSession(m.SerializeToString()).run(None, {"x": x.astype(dtype)})[0]
+    y = onnxrun.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(
+        None, {"x": x.astype(dtype)})[0]
     assert y.dtype == dtype
     # reference: direct sum over taps in float64
     xp = np.pad(x.astype(dtype).astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))

@@ -16,11 +16,11 @@ from ..kernels import load_all
 from ..kernels.base import OpKernelInfo
 from ..kernels.registry import REGISTRY
 from .function_expansion import expand, function_body
+from .intra_op import IntraOpPool, resolve_threads
 from .partitioner import assign, insert_copies
 from .planner import ExecutionPlan, build_plan
 from .resolver import MAX_OPSETS, check_opsets, get_schema, resolve_graph, resolve_node
 from .executor import run_plan
-from .intra_op import IntraOpPool
 from . import run_context
 
 
@@ -30,7 +30,7 @@ class SessionContext:
     def __init__(self, providers: List, level: int = 99, max_tensor_bytes: int = 4 * 1024 ** 3,
                  converter: Optional[Converter] = None, config: Optional[Dict[str, str]] = None,
                  registry=None, disabled_optimizers: Sequence[str] = (),
-                 intra_op_threads: int = 1) -> None:
+                 intra_op_num_threads: int = 0) -> None:
         load_all()
         self.providers = providers
         self.providers_by_name = {p.name: p for p in providers}
@@ -40,8 +40,8 @@ class SessionContext:
         self.config = dict(config or {})
         self.registry = registry or REGISTRY
         self.disabled_optimizers = set(disabled_optimizers)
-        #: the pool kernels split their work on (OpKernelInfo.intra_op); None: one thread
-        self.intra_op = IntraOpPool(intra_op_threads) if intra_op_threads > 1 else None
+        #: the session's intra-op thread pool (kernels reach it as ``info.intra_op``)
+        self.intra_op = IntraOpPool(resolve_threads(intra_op_num_threads))
 
     # ---- kernels ---------------------------------------------------------------------------
     def info_for(self, node: Node, graph: Graph, provider=None) -> OpKernelInfo:

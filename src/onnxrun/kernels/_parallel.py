@@ -33,7 +33,7 @@ def _edges(extent: int, threads: int) -> list:
 
 def matmul(a: np.ndarray, b: np.ndarray, pool=None) -> np.ndarray:
     """``np.matmul(a, b)`` for arrays of rank >= 2 (other cases and small products as is)."""
-    if pool is None or a.ndim < 2 or b.ndim < 2:
+    if pool is None or pool.num_threads == 1 or a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b)
     M, K = a.shape[-2:]
     N = b.shape[-1]
@@ -41,7 +41,7 @@ def matmul(a: np.ndarray, b: np.ndarray, pool=None) -> np.ndarray:
         return np.matmul(a, b)  # (the larger of the two is the product's multiply-adds)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     nb = math.prod(batch)
-    threads = pool.threads
+    threads = pool.num_threads
     out = np.empty(batch + (M, N), np.result_type(a, b))
     if nb >= threads * 2:  # split the batch
         a3 = np.broadcast_to(a, batch + (M, K)).reshape(nb, M, K)
@@ -68,5 +68,5 @@ def matmul(a: np.ndarray, b: np.ndarray, pool=None) -> np.ndarray:
     n = len(edges) - 1
     if n == 1:
         return np.matmul(a, b)
-    pool.parallel_for(n, piece)
+    pool.parallel_for(n, lambda lo, hi: [piece(i) for i in range(lo, hi)], n)
     return out

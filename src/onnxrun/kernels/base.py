@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from ..errors import InvalidArgument
+from ..framework.intra_op import INLINE
 from ..options import DEFAULT_MAX_TENSOR_BYTES
 
 
@@ -48,9 +49,9 @@ class OpKernelInfo:
         self.implicit_inputs: List[str] = [v.name for v in node.implicit_inputs]
         #: byte cap for data-dependent allocations (session.max_tensor_bytes)
         self.max_tensor_bytes: int = getattr(session, "max_tensor_bytes", DEFAULT_MAX_TENSOR_BYTES)
-        #: the session's intra-op pool (framework/intra_op.py) to split large work on, or None
-        #: when the session runs one thread per op (``intra_op_num_threads=1``)
-        self.intra_op = getattr(session, "intra_op", None)
+        #: the session's intra-op thread pool: ``intra_op.parallel_for(n, fn)`` runs
+        #: ``fn(begin, end)`` over blocks of ``range(n)`` (single-threaded outside a session)
+        self.intra_op = getattr(session, "intra_op", None) or INLINE
 
     def attr(self, name: str, default: Any = None) -> Any:
         return self.attrs.get(name, default)

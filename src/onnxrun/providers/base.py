@@ -20,6 +20,8 @@ class ExecutionProvider:
 
     name = "ExecutionProvider"
     device = "cpu"
+    #: used by sessions created with ``providers=None`` (when available)
+    in_default = False
 
     def __init__(self, options: Optional[Dict[str, Any]] = None,
                  registry: Optional[KernelRegistry] = None) -> None:
@@ -66,3 +68,9 @@ def available_providers() -> List[str]:
     """Registered, available providers; CPU last, as onnxruntime lists them."""
     names = [n for n, c in _PROVIDERS.items() if c.is_available() and n != "CPUExecutionProvider"]
     return names + ["CPUExecutionProvider"]
+
+
+def default_providers() -> List[str]:
+    """The providers a session uses when none are given: the available ones that declare
+    ``in_default`` (the host providers shipped with onnxrun), CPU last."""
+    return [n for n in available_providers() if _PROVIDERS[n].in_default]

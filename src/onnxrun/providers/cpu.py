@@ -8,3 +8,4 @@ from .base import ExecutionProvider, register_provider
 class CPUExecutionProvider(ExecutionProvider):
     name = CPU
     device = "cpu"
+    in_default = True

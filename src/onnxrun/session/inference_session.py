@@ -16,7 +16,6 @@ from ..errors import InvalidArgument
 from ..framework import run_context, threads
 from ..framework.executor import run_plan
 from ..framework.init_memory import no_huge_page_advice
-from ..framework.intra_op import physical_cores
 from ..framework.parallel import ParallelExecutor
 from ..framework.session_state import SessionContext
 from ..ir.convert import Converter, model_to_ir
@@ -78,7 +77,7 @@ class InferenceSession(SessionApiMixin):
             Converter(TensorDecoder(self._base_dir, opts.max_tensor_bytes, self._inline)),
             opts._config,
             disabled_optimizers=self._disabled_optimizers,
-            intra_op_threads=opts.intra_op_num_threads or physical_cores())
+            intra_op_num_threads=opts.intra_op_num_threads)
         if opts.enable_profiling:
             self._profiler = Profiler(opts.profile_file_prefix)
         with self._profiler.span("session_initialization") if self._profiler else _null(), \

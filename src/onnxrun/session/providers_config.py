@@ -5,15 +5,17 @@ from __future__ import annotations
 import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..providers import ALL_PROVIDERS, available_providers, get_provider_class
+from ..providers import ALL_PROVIDERS, available_providers, default_providers, get_provider_class
 
 
 def resolve_providers(providers: Optional[Sequence], provider_options: Optional[Sequence]) -> List:
     """Provider objects in priority order; unknown or unavailable names are skipped with a
-    warning (as onnxruntime does), and CPU is always appended as the final fallback."""
+    warning (as onnxruntime does), and CPU is always appended as the final fallback.
+    ``providers=None`` means every available default provider (NumbaExecutionProvider when
+    numba imports, then CPUExecutionProvider)."""
     entries: List[Tuple[str, Dict[str, Any]]] = []
     if providers is None:
-        providers = ["CPUExecutionProvider"]
+        providers = default_providers()
     if provider_options is not None and len(provider_options) != len(providers):
         raise ValueError("'providers' and 'provider_options' should be the same length if both "
                          "are given.")

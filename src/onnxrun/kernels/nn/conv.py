@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ...errors import InvalidArgument
+from ...framework.intra_op import INLINE
 from .. import _parallel
 from ..base import OpKernel
 from ..registry import kernel
@@ -83,7 +84,7 @@ class Conv(OpKernel):
     def __init__(self, info):
         super().__init__(info)
         conv_attrs(self, info)
-        self.pool = info.intra_op
+        self.pool = getattr(info, "intra_op", None) or INLINE
         self.prepared = None
         # geometry (kernel, strides, dilations, output shape, pads) per (X, W) shapes: a pure
         # function of the shapes and attributes, computed once per shape
@@ -353,11 +354,8 @@ class Conv(OpKernel):
             else:
                 Y[:, :, :, r0:r1] = np.matmul(wmat_b, c).reshape(N, G, Mg, r1 - r0, inner)
 
-        if self.pool is None:
-            for b in range(len(starts)):
-                block(b)
-        else:
-            self.pool.parallel_for(len(starts), block)
+        n = len(starts)
+        self.pool.parallel_for(n, lambda lo, hi: [block(b) for b in range(lo, hi)], n)
         return Y.reshape((N, G * Mg) + tuple(out_sp))
 
     @staticmethod
