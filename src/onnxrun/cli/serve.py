@@ -20,8 +20,8 @@ def add_arguments(p) -> None:
     p.add_argument("--workers", type=int, default=1,
                    help="threads running the session concurrently")
     p.add_argument("--threads", type=int, default=1,
-                   help="BLAS threads of each run (0: the BLAS default, all cores); "
-                        "concurrency comes from --workers and batching")
+                   help="intra_op_num_threads of the session: threads one run may use (0: "
+                        "the physical cores); concurrency comes from --workers and batching")
     p.add_argument("--max-body-bytes", type=int, default=64 << 20,
                    help="largest request body accepted (larger: 400)")
     p.add_argument("--log-level", default="info",
