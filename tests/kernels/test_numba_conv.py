@@ -111,8 +111,7 @@ def test_fused_activations(act):
     check(model, feeds)
 
 
-@pytest.mark.parametrize("act", [("HardSwish", {}, []), ("HardSigmoid", dict(alpha=0.25), []),
-                                 ("Relu", {}, []), ("Clip", {}, [0.0, 6.0])])
+@pytest.mark.parametrize("act", [("HardSwish", {}, []), ("HardSigmoid", dict(alpha=0.25), [])])
 @pytest.mark.parametrize("xs,ws,attrs", [
     ((1, 16, 12, 10), (24, 16, 1, 1), {}),                                    # pointwise
     ((2, 3, 11, 13), (8, 3, 3, 3), dict(pads=[1, 1, 1, 1], strides=[2, 2])),  # stem
@@ -128,16 +127,34 @@ def test_dense_fused_conv_epilogue(act, xs, ws, attrs):
 
 
 def test_dense_convs_left_to_cpu():
-    # no activation, or one NumPy runs faster (Sigmoid, Tanh): the CPU provider's
-    for act in (None, ("Sigmoid", {}, []), ("Tanh", {}, [])):
+    # no activation, or one NumPy runs in one pass (Relu, Clip) or faster (Sigmoid, Tanh): the
+    # CPU provider's
+    for act in (None, ("Sigmoid", {}, []), ("Tanh", {}, []), ("Relu", {}, []),
+                ("Clip", {}, [0.0, 6.0])):
         sess, _ = run_on(*conv_model((1, 8, 6, 6), (8, 8, 3, 3), dict(pads=[1, 1, 1, 1]),
                                      act=act), [NUMBA, CPU])
         assert [n.provider for n in sess._core.graph.nodes] == [CPU]
-    # a 1-D FusedConv with Relu takes the epilogue path too
-    model, feeds = conv_model((2, 4, 30), (6, 4, 5), dict(pads=[2, 2]), act=("Relu", {}, []))
+    # a 1-D FusedConv with HardSwish takes the epilogue path too
+    model, feeds = conv_model((2, 4, 30), (6, 4, 5), dict(pads=[2, 2]), act=("HardSwish", {}, []))
     sess, _ = run_on(model, feeds, [NUMBA, CPU])
     assert [n.provider for n in sess._core.graph.nodes] == [NUMBA]
     check(model, feeds)
+
+
+def test_models_without_claimed_nodes_never_import_numba(tmp_path):
+    import subprocess
+    import sys
+    model, feeds = conv_model((1, 8, 6, 6), (8, 8, 3, 3), dict(pads=[1, 1, 1, 1]),
+                              act=("Relu", {}, []))
+    path = tmp_path / "m.onnx"
+    path.write_bytes(model if isinstance(model, bytes) else model.SerializeToString())
+    code = ("import sys, numpy as np, onnxrun\n"
+            f"s = onnxrun.InferenceSession({str(path)!r})\n"
+            "s.run(None, {'x': np.ones((1, 8, 6, 6), np.float32)})\n"
+            "print(s.get_providers()[0], 'numba' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == [NUMBA, "False"]
 
 
 def test_fused_activation_keeps_nan():

@@ -14,12 +14,16 @@ import math
 
 import numpy as np
 
-#: below this many multiply-adds a product runs as one BLAS call (about 50 us here)
-MIN_PARALLEL_MACS = 1 << 22
+#: below this many multiply-adds a product runs as one BLAS call (about 1 ms here). Measured
+#: on this 2-core VM with 2 threads: a split 128x768x768 GEMM (75M) took 0.70 of one call's time
+#: and a 512x768x768 one 0.55, while at 25M products ran 0.8-1.3x and at 6-13M 1.6-2.2x of one
+#: call's time (waking a sleeping worker, a second packing of the shared operand)
+MIN_PARALLEL_MACS = 1 << 26
 #: blocks are at least this many rows (or columns) wide, so each BLAS call stays efficient
 MIN_BLOCK = 16
-#: blocks per pool thread (several, so a thread that starts late finds work left to take)
-BLOCKS_PER_THREAD = 3
+#: blocks per pool thread: one (smaller blocks cost BLAS efficiency: 512x768x768 in 2, 4 and 6
+#: blocks took 2.9, 3.2 and 3.4 ms); a thread that starts late costs at most its one block
+BLOCKS_PER_THREAD = 1
 
 
 def _edges(extent: int, threads: int) -> list:

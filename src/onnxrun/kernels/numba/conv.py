@@ -39,8 +39,10 @@ ACTIVATIONS = ("Relu", "Clip", "HardSigmoid", "HardSwish", "LeakyRelu", "Sigmoid
 #: ... of these, applied by NumPy after the compiled conv (Numba's exp and tanh are scalar
 #: libm calls, 3x and 30x slower than NumPy's vectorized loops)
 NUMPY_ACTIVATIONS = ("Sigmoid", "Tanh")
-#: dense FusedConvs with these activations are claimed for the compiled epilogue
-EPILOGUE_ACTIVATIONS = ("Relu", "Clip", "HardSigmoid", "HardSwish")
+#: dense FusedConvs with these activations are claimed for the compiled epilogue (NumPy makes
+#: several passes and a temporary for them; Relu and Clip are one NumPy clip pass already, and
+#: claiming them would make models such as small 1-D conv nets import Numba for nothing)
+EPILOGUE_ACTIVATIONS = ("HardSigmoid", "HardSwish")
 #: kernel taps (outputs x filter size) per thread block, about 100 us of work: handing a
 #: block to a sleeping worker thread costs about 100 us on this project's 2-CPU VM (measured
 #: with a do-nothing kernel: 2 blocks of 12 us take 50-70 us), so smaller layers run on the
