@@ -84,7 +84,11 @@ CONV_CASES = [
 
 @pytest.mark.parametrize("xs,ws,attrs", CONV_CASES)
 @pytest.mark.parametrize("const_w", [True, False])
-def test_conv_vs_ort(xs, ws, attrs, const_w):
+@pytest.mark.parametrize("small", [True, False])
+def test_conv_vs_ort(monkeypatch, xs, ws, attrs, const_w, small):
+    """Every algorithm, and (``small``) the gather path that small outputs take instead."""
+    if not small:
+        monkeypatch.setattr("onnxrun.kernels.nn._conv_small.MAX_COLS", 0)
     x, w, b = rand(*xs), rand(*ws), rand(ws[0])
     if const_w:
         m = make_model("Conv", [("x", x)], [("w", w), ("b", b)], attrs)

@@ -20,7 +20,7 @@ from ...framework.intra_op import INLINE
 from .. import _parallel
 from ..base import OpKernel
 from ..registry import kernel
-from . import _conv_depthwise, _winograd
+from . import _conv_depthwise, _conv_small, _winograd
 from ._conv_epilogue import add_channel_bias
 from ._common import (compute_dtype, conv_attrs, out_shape_and_pads, pad_spatial,
                       spatial_params, windows)
@@ -201,8 +201,10 @@ class Conv(OpKernel):
         if prep is None:
             self._check_w(W)
             prep = self._prepare(W)
+        if B is not None and B.shape != (M,):
+            raise InvalidArgument(f"B must have shape ({M},), got {B.shape}")
         nsp = X.ndim - 2
-        key = X.shape + W.shape
+        key = (X.shape, W.shape, X.dtype)
         geo = self._geometry.get(key)
         if geo is None:
             ks = list(W.shape[2:])
@@ -210,16 +212,19 @@ class Conv(OpKernel):
                                                 self.pads)
             out_sp, pb, pe = out_shape_and_pads(X.shape[2:], ks, strides, dil, pads,
                                                 self.auto_pad)
-            geo = (ks, strides, dil, out_sp, pb, pe)
+            small = None
+            if len(self._geometry) < _conv_small.MAX_SHAPES:  # (its index is cached here)
+                small = _conv_small.plan(self.prepared, X.shape, X.dtype, G, ks, strides, dil,
+                                         out_sp, pb)
+            geo = (ks, strides, dil, out_sp, pb, pe, small)
             if len(self._geometry) < 64:
                 self._geometry[key] = geo
-        ks, strides, dil, out_sp, pb, pe = geo
+        ks, strides, dil, out_sp, pb, pe, small = geo
+        if small is not None:  # few output positions: one gather and one GEMM
+            return small(X, B)
         out_dt = X.dtype
         cdt = compute_dtype(X.dtype)
         x = X if X.dtype == cdt else X.astype(cdt)
-        if B is not None:
-            if B.shape != (M,):
-                raise InvalidArgument(f"B must have shape ({M},), got {B.shape}")
         if any(o == 0 for o in out_sp) or N == 0 or M == 0:
             return np.zeros((N, M) + tuple(out_sp), dtype=out_dt)
         algo = prep.algo
