@@ -196,3 +196,80 @@ def test_lstm_fast_path_without_y():
         np.testing.assert_allclose(gv, e, rtol=1e-4, atol=1e-5)
     for k, v in fd.items():
         np.testing.assert_array_equal(v, keep[k])
+
+
+def _with_constants(model: bytes, feeds: dict, names) -> bytes:
+    """``model`` with the inputs ``names`` turned into initializers (taken out of ``feeds``)."""
+    from onnx import ModelProto, numpy_helper
+    m = ModelProto()
+    m.ParseFromString(model)
+    for n in names:
+        if n in feeds:
+            m.graph.initializer.append(numpy_helper.from_array(feeds.pop(n), n))
+    keep = [i for i in m.graph.input if i.name in feeds]
+    del m.graph.input[:]
+    m.graph.input.extend(keep)
+    return m.SerializeToString()
+
+
+@pytest.mark.parametrize("direction", ["forward", "reverse"])
+@pytest.mark.parametrize("init,bias,N", [(True, True, 1), (False, True, 3), (True, False, 2)])
+@pytest.mark.parametrize("want_y", [True, False])
+def test_lstm_one_step(direction, init, bias, N, want_y):
+    """A single time step (a streaming model's call): one GEMM against the stacked weights."""
+    f = _feeds(4, 1, S=1, N=N, lens=False, init=init, cell=True, seed=3)
+    if not bias:
+        f[3] = None
+    names = ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c"]
+    fd = {n: v for n, v in zip(names, f) if v is not None}
+    m = _model("LSTM", dict(hidden_size=6, direction=direction),
+               [None if v is None else list(v.shape) for v in f], 3)
+    if not want_y:
+        from onnx import ModelProto
+        p = ModelProto()
+        p.ParseFromString(m)
+        p.graph.node[0].output[0] = ""
+        del p.graph.output[0]
+        m = p.SerializeToString()
+    exp = ort.InferenceSession(m, providers=["CPUExecutionProvider"]).run(None, fd)
+    sess = onnxrun.InferenceSession(_with_constants(m, fd, ("W", "R", "B")))
+    assert sess._core.plan.steps[0].fn.stacked is not None
+    keep = {k: v.copy() for k, v in fd.items()}
+    got = sess.run(None, fd)
+    assert len(got) == len(exp)
+    for e, g in zip(exp, got):
+        assert g.dtype == e.dtype and g.shape == e.shape
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+    for k, v in fd.items():
+        np.testing.assert_array_equal(v, keep[k])
+
+
+def test_lstm_one_step_float16_and_longer_sequences():
+    f = _feeds(4, 1, S=1, N=2, lens=False, cell=True, seed=4)
+    names = ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c"]
+    shapes = [None if v is None else list(v.shape) for v in f]
+    shapes[0][0] = "S"
+    m = _model("LSTM", dict(hidden_size=6), shapes, 3, dtype=TensorProto.FLOAT16)
+    fd = {n: v.astype(np.float16) for n, v in zip(names, f) if v is not None}
+    theirs = ort.InferenceSession(m, providers=["CPUExecutionProvider"])
+    X3 = np.concatenate([fd["X"]] * 3)
+    exp, exp3 = theirs.run(None, fd), theirs.run(None, dict(fd, X=X3))
+    sess = onnxrun.InferenceSession(_with_constants(m, fd, ("W", "R", "B")))
+    assert sess._core.plan.steps[0].fn.stacked is not None
+    # one step, then the time loop on the same stacked weights (a 3-step sequence)
+    for e_all, g_all in ((exp, sess.run(None, fd)), (exp3, sess.run(None, dict(fd, X=X3)))):
+        for e, g in zip(e_all, g_all):
+            assert g.dtype == np.float16 and g.shape == e.shape
+            np.testing.assert_allclose(g.astype(np.float32), e.astype(np.float32), atol=2e-3)
+
+
+def test_lstm_one_step_bad_state_shape_raises():
+    f = _feeds(4, 1, S=1, N=2, lens=False, cell=True)
+    names = ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c"]
+    fd = {n: v for n, v in zip(names, f) if v is not None}
+    shapes = [None if v is None else list(v.shape) for v in f]
+    shapes[6] = [None, None, None]
+    m = _model("LSTM", dict(hidden_size=6), shapes, 3)
+    sess = onnxrun.InferenceSession(_with_constants(m, fd, ("W", "R", "B")))
+    with pytest.raises(InvalidArgument, match="initial state"):
+        sess.run(None, dict(fd, initial_c=fd["initial_c"][:, :1]))

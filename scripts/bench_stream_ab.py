@@ -1,0 +1,114 @@
+"""Per-call A/B of a small streaming model (the suite's ``vad``, ``vad_fp16``): two onnxrun
+sessions, A with a knob turned, B as installed, each call right after an onnxruntime call as
+``onnxrun bench --suite`` alternates them (a call after another runtime's finds colder caches:
+timing onnxrun sessions back to back flatters the second by ~15%).
+
+    ONNXRUN_BENCH_CACHE=/work/bench_cache python scripts/bench_stream_ab.py vad \\
+        [--threads 1] [--rounds 3] [--calls 200] \\
+        [--set onnxrun.kernels.nn._conv_small:MAX_COLS=0] [--kernel-attr stacked=None]
+
+``--set MODULE:NAME=VALUE`` (repeatable) holds while session A is created and first run
+(per-shape plans are made then) and is undone before timing; ``--kernel-attr NAME=VALUE`` sets
+an attribute on every kernel of A (subgraphs included) that has it. Without either, A and B are
+the same: a control whose ratio should be about 1. Prints per-round medians and the median of
+rounds for A, B and onnxruntime, with the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import statistics
+import time
+
+import numpy as np
+
+
+def _kernels(plan):
+    for step in plan.steps:
+        yield step.fn
+        for attr in ("then_branch", "else_branch", "body"):
+            branch = getattr(step.fn, attr, None)
+            if branch is not None:
+                yield from _kernels(branch.plan)
+
+
+def _assignment(text: str):
+    name, value = text.split("=", 1)
+    return name, ast.literal_eval(value)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("model", help="suite model name (vad, vad_fp16)")
+    p.add_argument("--threads", type=int, default=0, help="intra_op_num_threads (0: default)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--calls", type=int, default=200)
+    p.add_argument("--set", action="append", default=[], metavar="MODULE:NAME=VALUE")
+    p.add_argument("--kernel-attr", action="append", default=[], metavar="NAME=VALUE")
+    args = p.parse_args(argv)
+
+    import onnxruntime as ort
+
+    import onnxrun
+    from onnxrun.bench.suite import select
+    spec, = select([args.model])
+    if spec.stream is None:
+        p.error(f"{args.model} is not a stream model")
+    path = spec.path()
+
+    def session(mod):
+        so = mod.SessionOptions()
+        if args.threads:
+            so.intra_op_num_threads = args.threads
+        return mod.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+    probe = session(onnxrun)
+    first, frames = spec.stream.make(probe.get_inputs(), np.random.default_rng(0), args.calls)
+    (out_name, in_name), = spec.stream.feedback.items()
+    names = [o.name for o in probe.get_outputs()]
+
+    undo = []
+    for item in args.set:
+        target, assignment = item.split(":", 1)
+        name, value = _assignment(assignment)
+        module = importlib.import_module(target)
+        undo.append((module, name, getattr(module, name)))
+        setattr(module, name, value)
+    a = session(onnxrun)
+    for kernel in _kernels(a._core.plan):
+        for name, value in map(_assignment, args.kernel_attr):
+            if hasattr(kernel, name):
+                setattr(kernel, name, value)
+    a.run(None, {**first, **frames[0]})
+    for module, name, value in undo:
+        setattr(module, name, value)
+
+    sessions = [session(ort), a, session(ort), session(onnxrun)]
+    per_round = [[] for _ in sessions]
+    clock = time.perf_counter
+    for _ in range(args.rounds):
+        state = [dict(first) for _ in sessions]
+        times = [[] for _ in sessions]
+        for frame in frames:
+            for k, s in enumerate(sessions):
+                state[k].update(frame)
+                t0 = clock()
+                out = s.run(None, state[k])
+                times[k].append(clock() - t0)
+                state[k][in_name] = out[names.index(out_name)]
+        for k in range(len(sessions)):
+            per_round[k].append(statistics.median(times[k][1:]) * 1e3)
+    rows = {"A": per_round[1], "B": per_round[3], "onnxruntime": per_round[0] + per_round[2]}
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    for k, v in rows.items():
+        print(f"{k:12s} ms/call per round: {' '.join(f'{x:.3f}' for x in v)}  "
+              f"(median {med[k]:.3f})")
+    ref = med["onnxruntime"]
+    print(f"{args.model} threads={args.threads or 'default'}: B/A {med['B'] / med['A']:.2f}; "
+          f"ratio to onnxruntime A {med['A'] / ref:.2f}, B {med['B'] / ref:.2f}")
+
+
+if __name__ == "__main__":
+    main()
