@@ -431,3 +431,51 @@ def test_reshape_constant_shape_mismatch_raises(shape, xs):
     m = make_model("Reshape", [("x", rand(*xs))], consts=[("s", np.array(shape, np.int64))])
     with pytest.raises(InvalidArgument):
         ours(m, [("x", rand(*xs))])
+
+
+@pytest.mark.parametrize("mode", ["reflect", "edge", "wrap"])
+@pytest.mark.parametrize("shape,pads,axes", [
+    ((1, 512), [0, 0, 0, 64], None),           # VAD's reflect padding
+    ((3, 4), [1, 2, 2, 1], None),              # both axes, corners
+    ((4, 5), [-1, 2, 0, -2], None),            # crops and pads
+    ((2, 3, 4), [1, 3], [-1]),                 # axes input
+    ((2, 3), [0, 0, 0, 0], None),              # nothing to pad: a copy
+    ((3, 2), [2, 5, 2, 5], None),              # wider than the axis
+])
+def test_pad_constant_pads_index_plan(mode, shape, pads, axes):
+    """Constant pads: the first run per shape records a take index per axis; later runs use
+    it. Both runs match onnxruntime, and the plan is there."""
+    if mode == "reflect" and max(pads) > min(shape) - 1:
+        pytest.skip("onnxruntime rejects reflect pads wider than the axis")
+    consts = [("p", np.array(pads, np.int64))]
+    inputs = [("x", rand(*shape))]
+    if axes is not None:
+        consts += [("v", np.array(0, np.float32)), ("a", np.array(axes, np.int64))]
+    m = make_model("Pad", inputs, {"mode": mode}, consts=consts)
+    sess = onnxrun.InferenceSession(m.SerializeToString())
+    exp = theirs(m, inputs)[0]
+    x = inputs[0][1]
+    keep = x.copy()
+    for _ in range(2):
+        got = sess.run(None, {"x": x})[0]
+        assert got.dtype == exp.dtype and got.shape == exp.shape
+        np.testing.assert_array_equal(got, exp)
+    np.testing.assert_array_equal(x, keep)
+    assert got is not x and not np.shares_memory(got, x)
+    assert shape in sess._core.plan.steps[0].fn._takes
+
+
+def test_pad_index_plans_per_shape_and_errors():
+    m = make_model("Pad", [("x", rand(2, 3))], {"mode": "edge"},
+                   consts=[("p", np.array([0, -3, 0, 1], np.int64))])
+    m.graph.input[0].type.tensor_type.shape.dim[1].dim_param = "n"
+    sess = onnxrun.InferenceSession(m.SerializeToString())
+    for n in (5, 4, 5, 6):
+        x = rand(2, n)
+        got = sess.run(None, {"x": x})[0]
+        np.testing.assert_array_equal(got, np.pad(x[:, 3:], ((0, 0), (0, 1)), mode="edge"))
+    with pytest.raises(InvalidArgument, match="remove more"):
+        sess.run(None, {"x": rand(2, 2)})
+    with pytest.raises(InvalidArgument, match="empty axis"):
+        sess.run(None, {"x": rand(2, 3)})
+    assert set(sess._core.plan.steps[0].fn._takes) == {(2, 4), (2, 5), (2, 6)}
