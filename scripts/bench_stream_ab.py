@@ -9,7 +9,9 @@ timing onnxrun sessions back to back flatters the second by ~15%).
 
 ``--set MODULE:NAME=VALUE`` (repeatable) holds while session A is created and first run
 (per-shape plans are made then) and is undone before timing; ``--kernel-attr NAME=VALUE`` sets
-an attribute on every kernel of A (subgraphs included) that has it. Without either, A and B are
+an attribute on every kernel of A (subgraphs included) that has it; ``--old REV:FILE``
+(repeatable, e.g. ``HEAD~1:src/onnxrun/kernels/tensor/gather.py``) gives A the kernels that
+FILE registered at git revision REV (loaded into a private registry). Without any, A and B are
 the same: a control whose ratio should be about 1. Prints per-round medians and the median of
 rounds for A, B and onnxruntime, with the ratios.
 """
@@ -18,8 +20,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import importlib
+import os
 import statistics
+import subprocess
 import time
 
 import numpy as np
@@ -32,6 +37,55 @@ def _kernels(plan):
             branch = getattr(step.fn, attr, None)
             if branch is not None:
                 yield from _kernels(branch.plan)
+
+
+def _old_registry(specs):
+    """A private registry holding what each ``REV:FILE`` registered at that revision."""
+    from onnxrun.kernels import registry as reg
+    private = reg.KernelRegistry()
+    real = reg.kernel
+    reg.kernel = functools.partial(real, registry=private)
+    try:
+        for spec in specs:
+            rev, path = spec.split(":", 1)
+            src = subprocess.run(["git", "show", f"{rev}:{path}"], check=True,
+                                 capture_output=True, text=True).stdout
+            parts = os.path.splitext(path)[0].split("/")
+            package = ".".join(parts[parts.index("onnxrun"):-1])
+            name = f"{package}._ab_old_{parts[-1]}"
+            module = type(reg)(name)
+            module.__package__ = package
+            exec(compile(src, f"{rev}:{path}", "exec"), module.__dict__)  # noqa: S102
+    finally:
+        reg.kernel = real
+    return private
+
+
+def _use_old_kernels(sess, private) -> int:
+    """Replace the kernels of ``sess`` (subgraphs included) that ``private`` has; returns
+    how many were replaced."""
+    ctx = sess._ctx
+    count = 0
+
+    def walk(plan):
+        nonlocal count
+        for k, step in enumerate(plan.steps):
+            node = step.node
+            kdef = private.lookup(node.domain, node.op_type, node.since_version or 1)
+            if kdef is not None:
+                fn = kdef.factory(ctx.info_for(node, plan.graph,
+                                               ctx.providers_by_name.get(step.provider)))
+                step.fn = step.base_fn = fn
+                plan.fast[k] = (fn,) + tuple(plan.fast[k][1:])
+                plan.flat[k] = (fn,) + tuple(plan.flat[k][1:])
+                count += 1
+            for attr in ("then_branch", "else_branch", "body"):
+                branch = getattr(step.fn, attr, None)
+                if branch is not None:
+                    walk(branch.plan)
+
+    walk(sess._core.plan)
+    return count
 
 
 def _assignment(text: str):
@@ -47,6 +101,7 @@ def main(argv=None) -> None:
     p.add_argument("--calls", type=int, default=200)
     p.add_argument("--set", action="append", default=[], metavar="MODULE:NAME=VALUE")
     p.add_argument("--kernel-attr", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--old", action="append", default=[], metavar="REV:FILE")
     args = p.parse_args(argv)
 
     import onnxruntime as ort
@@ -81,6 +136,8 @@ def main(argv=None) -> None:
         for name, value in map(_assignment, args.kernel_attr):
             if hasattr(kernel, name):
                 setattr(kernel, name, value)
+    if args.old:
+        print(f"A: {_use_old_kernels(a, _old_registry(args.old))} kernels from {args.old}")
     a.run(None, {**first, **frames[0]})
     for module, name, value in undo:
         setattr(module, name, value)

@@ -479,3 +479,99 @@ def test_pad_index_plans_per_shape_and_errors():
     with pytest.raises(InvalidArgument, match="empty axis"):
         sess.run(None, {"x": rand(2, 3)})
     assert set(sess._core.plan.steps[0].fn._takes) == {(2, 4), (2, 5), (2, 6)}
+
+
+# ----------------------------------------------------------------------------- per-shape plans
+def _dynamic(op, inputs, attrs=None, consts=(), opset=21, n_out=1, out_types=None):
+    """A one-node session whose fed inputs have all dims symbolic; also the model."""
+    m = make_model(op, inputs, attrs, n_out, opset, out_types, consts)
+    for vi in m.graph.input:
+        for d in vi.type.tensor_type.shape.dim:
+            d.dim_param = "n" + vi.name
+    return onnxrun.InferenceSession(m.SerializeToString()), m
+
+
+def _same_as_ort_twice(sess, m, feeds_list):
+    """Each feed dict run twice (the first run of a shape records its plan, the second uses
+    it), compared exactly with onnxruntime; outputs never share memory with fresh kernels'
+    inputs where the op copies."""
+    for inputs in feeds_list:
+        exp = theirs(m, inputs)
+        for _ in range(2):
+            got = sess.run(None, feeds_of(inputs))
+            for g, e in zip(got, exp):
+                assert g.dtype == e.dtype and g.shape == e.shape
+                np.testing.assert_array_equal(g, e)
+
+
+@pytest.mark.parametrize("op,axes,shapes", [
+    ("Unsqueeze", [0, -1], [(3, 4), (1, 2), (3, 4), (5, 1)]),
+    ("Squeeze", [1], [(3, 1), (2, 1), (3, 1)]),
+    ("Squeeze", None, [(1, 3, 1), (2, 1, 1), (1, 1, 1)]),
+])
+def test_squeeze_unsqueeze_constant_axes(op, axes, shapes):
+    consts = [] if axes is None else [("a", np.array(axes, np.int64))]
+    sess, m = _dynamic(op, [("x", rand(*shapes[0]))], consts=consts)
+    _same_as_ort_twice(sess, m, [[("x", rand(*s))] for s in shapes])
+    if op == "Squeeze" and axes:
+        for _ in range(2):
+            with pytest.raises(InvalidArgument, match="cannot squeeze"):
+                sess.run(None, {"x": rand(3, 2)})
+
+
+def test_gather_constant_scalar_index():
+    for idx in (0, 1, -2):
+        c = [("i", np.array(idx, np.int64))]
+        for shape in [(3,), (2, 1, 4)]:
+            sess, m = _dynamic("Gather", [("x", rand(*shape))], {"axis": 0}, consts=c)
+            _same_as_ort_twice(sess, m, [[("x", rand(*shape))], [("x", rand(*shape))]])
+    sess, _ = _dynamic("Gather", [("x", rand(3, 2))], consts=[("i", np.array(2, np.int64))])
+    x = rand(3, 2)
+    y = sess.run(None, {"x": x})[0]
+    assert not np.shares_memory(y, x)
+    np.testing.assert_array_equal(y, x[2])
+    for _ in range(2):
+        with pytest.raises(InvalidArgument, match="out of range"):
+            sess.run(None, {"x": rand(2, 2)})
+
+
+def test_reshape_computed_shape_plans():
+    """A shape computed at run time (Shape -> Concat -> Reshape, as exports do), several
+    input shapes and bad shapes in one session."""
+    sess, m = _dynamic("Reshape", [("x", rand(2, 6)), ("s", np.array([3, -1], np.int64))])
+    cases = [[("x", rand(2, 6)), ("s", np.array([3, -1], np.int64))],
+             [("x", rand(2, 6)), ("s", np.array([0, 2, -1], np.int64))],
+             [("x", rand(4, 3)), ("s", np.array([3, -1], np.int64))],
+             [("x", rand(2, 6)), ("s", np.array([-1], np.int64))]]
+    _same_as_ort_twice(sess, m, cases)
+    for _ in range(2):
+        with pytest.raises(InvalidArgument, match="cannot reshape"):
+            sess.run(None, {"x": rand(2, 6), "s": np.array([5, -1], np.int64)})
+
+
+@pytest.mark.parametrize("starts,ends,axes,steps", [
+    ([0], [129], None, None),
+    ([1, -1], [1000, 0], [0, -1], [2, -1]),
+    ([-3], [-1], [1], None),
+])
+def test_slice_constant_parameters(starts, ends, axes, steps):
+    consts = [("s", np.array(starts, np.int64)), ("e", np.array(ends, np.int64))]
+    if axes is not None:
+        consts.append(("a", np.array(axes, np.int64)))
+    if steps is not None:
+        consts.append(("t", np.array(steps, np.int64)))
+    sess, m = _dynamic("Slice", [("x", rand(4, 5))], consts=consts)
+    _same_as_ort_twice(sess, m, [[("x", rand(*s))] for s in [(4, 5), (258, 3), (4, 9), (1, 1)]])
+
+
+def test_concat_shapes_and_errors():
+    sess, m = _dynamic("Concat", [("a", rand(1, 2)), ("b", rand(3, 2))], {"axis": -2})
+    _same_as_ort_twice(sess, m, [[("a", rand(1, 2)), ("b", rand(3, 2))],
+                                 [("a", rand(0, 2)), ("b", rand(1, 2))]])
+    with pytest.raises(InvalidArgument, match="same shape except on axis 0"):
+        sess.run(None, {"a": rand(1, 2), "b": rand(1, 3)})
+    x = rand(2, 2)
+    (y,) = run("Concat", [("x", x)], {"axis": 0})
+    assert not np.shares_memory(x, y)
+    with pytest.raises(InvalidArgument, match="rank >= 1"):
+        run("Concat", [("x", np.float32(1.0)), ("y", np.float32(2.0))], {"axis": 0})

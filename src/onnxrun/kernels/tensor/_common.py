@@ -72,6 +72,31 @@ def check_indices(idx: np.ndarray, dim: int, what: str = "indices") -> np.ndarra
     return idx
 
 
+#: results kept per input shape by the shape-op kernels (a bounded cache: beyond it, computed
+#: per run as before)
+MAX_SHAPES = 64
+
+
+def remember(cache: dict, key, value):
+    """Keep ``value`` under ``key`` in a per-shape ``cache`` while it is under MAX_SHAPES
+    entries; returns ``value``."""
+    if len(cache) < MAX_SHAPES:
+        cache[key] = value
+    return value
+
+
+def const_ints(info, i: int, what: str) -> Optional[List[int]]:
+    """Input ``i`` as a list of ints when it is a constant integer tensor (else None: the
+    kernel reads it per run, and reports a bad one there)."""
+    c = const_input(info, i)
+    if c is None:
+        return None
+    try:
+        return int_list(c, what)
+    except InvalidArgument:
+        return None
+
+
 def const_input(info, i: int) -> Optional[np.ndarray]:
     """Constant value of input ``i`` (initializer) or None."""
     cs = getattr(info, "const_inputs", None) or []

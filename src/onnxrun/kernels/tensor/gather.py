@@ -9,7 +9,7 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._common import check_indices, norm_axis
+from ._common import check_indices, const_input, norm_axis
 
 
 def axis_grid(shape, axis, idx):
@@ -34,8 +34,17 @@ class Gather(OpKernel):
     def __init__(self, info):
         super().__init__(info)
         self.axis = int(info.attr("axis", 0))
+        # a constant scalar index (e.g. a dim of a Shape, a state of a stacked LSTM state)
+        c = const_input(info, 1)
+        self.index = int(c) if (c is not None and c.ndim == 0 and c.dtype.kind in "iu"
+                                and self.axis == 0) else None
 
     def __call__(self, data, indices):
+        i = self.index
+        if i is not None and data.ndim:
+            d = data.shape[0]
+            if -d <= i < d:
+                return data[i].copy() if data.ndim > 1 else np.array(data[i], dtype=data.dtype)
         if data.ndim == 0:
             raise InvalidArgument("Gather data must have rank >= 1, got a scalar")
         axis = norm_axis(self.axis, data.ndim)

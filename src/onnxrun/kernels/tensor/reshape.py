@@ -11,7 +11,7 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._common import int_list, norm_axes
+from ._common import const_ints, int_list, norm_axes, remember
 
 
 def reshape_target(in_shape, shape: List[int], allowzero: bool) -> List[int]:
@@ -65,6 +65,7 @@ class Reshape(OpKernel):
         # a constant shape is parsed once; 0 entries (copy the input's dim) are kept as indices
         self.const_shape = None
         self.zero_idx = ()
+        self.targets = {}
         const = info.const_inputs[1] if len(info.const_inputs) > 1 else None
         if const is not None:
             try:
@@ -97,6 +98,13 @@ class Reshape(OpKernel):
                     return data.reshape(fixed)
                 except ValueError:
                     pass
+        if type(shape) is np.ndarray:  # a computed shape: targets kept per (input, shape)
+            key = (data.shape, shape.dtype.char, shape.tobytes())
+            target = self.targets.get(key)
+            if target is None:
+                target = remember(self.targets, key, tuple(
+                    reshape_target(data.shape, int_list(shape, "shape"), self.allowzero)))
+            return data.reshape(target)
         target = reshape_target(data.shape, int_list(shape, "shape"), self.allowzero)
         return np.reshape(data, target)
 
@@ -147,10 +155,33 @@ def squeeze1(x, axes=None):
     return _squeeze(x, axes)
 
 
+class _AxesInput(OpKernel):
+    """Squeeze / Unsqueeze 13+: with constant (or absent) axes, the output shape is kept
+    per input shape, so a run is one reshape."""
+
+    def __init__(self, info):
+        super().__init__(info)
+        names = info.input_names
+        self.absent = len(names) < 2 or names[1] == ""
+        self.axes = None if self.absent else const_ints(info, 1, "axes")
+        self.shapes = {}
+
+    def __call__(self, x, axes=None):
+        if self.absent or self.axes is not None:
+            shape = self.shapes.get(x.shape)
+            if shape is None:
+                shape = remember(self.shapes, x.shape, self.shape_of(x, self.axes))
+            return x.reshape(shape)
+        return x.reshape(self.shape_of(x, None if axes is None else int_list(axes, "axes")))
+
+
 @kernel("Squeeze", since=13)
-def squeeze13(x, axes=None):
+class Squeeze13(_AxesInput):
     """Squeeze-13+: axes as an optional input."""
-    return _squeeze(x, None if axes is None else int_list(axes, "axes"))
+
+    @staticmethod
+    def shape_of(x, axes):
+        return _squeeze(x, axes).shape
 
 
 @kernel("Unsqueeze", since=1, until=12)
@@ -162,9 +193,12 @@ def unsqueeze1(x, axes=None):
 
 
 @kernel("Unsqueeze", since=13)
-def unsqueeze13(x, axes):
+class Unsqueeze13(_AxesInput):
     """Unsqueeze-13+: axes as an input."""
-    return _unsqueeze(x, int_list(axes, "axes"))
+
+    @staticmethod
+    def shape_of(x, axes):
+        return _unsqueeze(x, axes or []).shape
 
 
 @kernel("Identity", since=1)

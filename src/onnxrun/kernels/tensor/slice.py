@@ -7,7 +7,7 @@ from typing import List, Optional
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
-from ._common import int_list, norm_axes
+from ._common import const_ints, int_list, norm_axes, remember
 
 
 def build_slices(shape, starts: List[int], ends: List[int], axes: Optional[List[int]],
@@ -63,9 +63,30 @@ class Slice1(OpKernel):
 
 
 @kernel("Slice", since=10)
-def slice10(data, starts, ends, axes=None, steps=None):
-    """Slice-10+: starts, ends, axes and steps as inputs."""
-    sl = build_slices(data.shape, int_list(starts, "starts"), int_list(ends, "ends"),
-                      None if axes is None else int_list(axes, "axes"),
-                      None if steps is None else int_list(steps, "steps"))
-    return data[sl]
+class Slice(OpKernel):
+    """Slice-10+: starts, ends, axes and steps as inputs. When all given ones are constant,
+    the slices are kept per input shape."""
+
+    def __init__(self, info):
+        super().__init__(info)
+        names = info.input_names
+        params = [const_ints(info, i, what) for i, what in
+                  enumerate(("", "starts", "ends", "axes", "steps")) if i and i < len(names)
+                  and names[i]]
+        self.fixed = all(p is not None for p in params)
+        self.slices = {}
+
+    def __call__(self, data, starts, ends, axes=None, steps=None):
+        if self.fixed:
+            sl = self.slices.get(data.shape)
+            if sl is None:
+                sl = remember(self.slices, data.shape,
+                              _slices(data.shape, starts, ends, axes, steps))
+            return data[sl]
+        return data[_slices(data.shape, starts, ends, axes, steps)]
+
+
+def _slices(shape, starts, ends, axes, steps):
+    return build_slices(shape, int_list(starts, "starts"), int_list(ends, "ends"),
+                        None if axes is None else int_list(axes, "axes"),
+                        None if steps is None else int_list(steps, "steps"))
