@@ -114,3 +114,58 @@ def test_reduce_mean_empty_is_nan_and_int_truncates():
     x = np.array([[-2, -1, 0], [1, 2, 4]], np.int32)
     (y,) = check("ReduceMean", [("x", x), ("a", np.array([1], np.int64))], opset=18)
     assert y.ravel().tolist() == [-1, 2]
+
+
+def _session_dynamic(op, x, attrs, consts=(), opset=18):
+    """A one-node session whose input has symbolic dims (one node, several input shapes)."""
+    import onnxrun
+    m = make_model(op, [("x", x)], attrs, opset=opset, consts=consts)
+    for d in m.graph.input[0].type.tensor_type.shape.dim:
+        d.dim_param = "n"
+    return onnxrun.InferenceSession(m.SerializeToString())
+
+
+@pytest.mark.parametrize("op", REDUCE_OPS)
+@pytest.mark.parametrize("axes_as", ["attribute", "constant input"])
+def test_reduce_constant_axes_plans_per_shape(op, axes_as):
+    """Constant axes: normalized once per input shape (a one-element reduction over kept
+    axes of size 1 is a copy for Sum/Mean/Max/Min/Prod); every shape matches onnxruntime."""
+    from .test_tensor import theirs
+    if axes_as == "attribute":
+        kw = dict(attrs={"axes": [-1], "keepdims": 1}, opset=11)
+    else:
+        kw = dict(attrs={"keepdims": 1}, consts=[("a", np.array([-1], np.int64))], opset=18)
+    sess = _session_dynamic(op, _x(op, (2, 3)), **kw)
+    for shape in [(2, 3), (4, 1), (2, 3), (1, 1), (3, 0)]:
+        if shape == (3, 0) and op == "ReduceMean":
+            continue  # the mean of an empty set: NaN here, 0 in onnxruntime (as before)
+        x = _x(op, shape)
+        if x.size and op != "ReduceLogSum":
+            x[0, 0] = np.nan
+        m = make_model(op, [("x", x)], **kw)
+        (e,) = theirs(m, [("x", x)])
+        for _ in range(2):  # the first run of a shape records its plan, the second uses it
+            (y,) = sess.run(None, {"x": x})
+            assert y.dtype == e.dtype and y.shape == e.shape
+            np.testing.assert_allclose(y, e, rtol=1e-5, atol=1e-6)
+            assert not np.shares_memory(y, x)
+
+
+def test_reduce_one_element_copy_float16_and_scalar():
+    x = RNG.standard_normal((3, 1)).astype(np.float16)
+    sess = _session_dynamic("ReduceMean", x, {"axes": [1], "keepdims": 1}, opset=13)
+    for _ in range(2):
+        (y,) = sess.run(None, {"x": x})
+        assert y.dtype == np.float16
+        np.testing.assert_array_equal(y, x)
+    # a scalar: no axes to reduce; LogSum still takes the log (not a copy)
+    (y,) = run("ReduceLogSum", [("x", np.array(2.0, np.float32))], {"keepdims": 1}, opset=18)
+    np.testing.assert_allclose(y, np.log(2.0), rtol=1e-6)
+
+
+def test_reduce_constant_axes_out_of_range_raises_each_time():
+    sess = _session_dynamic("ReduceSum", _x("ReduceSum", (2, 3)), {"keepdims": 1},
+                            consts=[("a", np.array([2], np.int64))])
+    for _ in range(2):
+        with pytest.raises(InvalidArgument, match="out of range"):
+            sess.run(None, {"x": _x("ReduceSum", (2, 3))})

@@ -9,6 +9,7 @@ import ml_dtypes
 
 from ..base import OpKernel
 from ..registry import kernel
+from ..tensor._common import const_ints, remember
 from ._common import axes_from_input, norm_reduce_axes
 
 _LOW_FLOATS = {np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16)}
@@ -92,6 +93,12 @@ _FUNCS = {
     "ReduceLogSumExp": _logsumexp,
 }
 
+#: reductions whose value over one element is that element, exactly (float inputs)
+_ONE_ELEMENT_IDENTITY = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd"}
+#: a per-shape plan: the output is a copy of the input (the empty-axes no-op, or a
+#: one-element identity over kept axes of size 1)
+_COPY = "copy"
+
 # opset at which the axes attribute became an input
 _AXES_INPUT_SINCE = {name: (13 if name == "ReduceSum" else 18) for name in _FUNCS}
 
@@ -109,18 +116,44 @@ class _Reduce(OpKernel):
         self.axes_input = info.since_version >= _AXES_INPUT_SINCE[self.OP]
         ax = info.attr("axes")
         self.axes_attr = None if ax is None else [int(a) for a in ax]
+        # axes fixed at init (an attribute, a constant input or none): kept per input shape
+        names = info.input_names
+        self.const_axes = False
+        if self.axes_input:
+            if len(names) < 2 or names[1] == "":
+                self.const_axes = True
+            else:
+                self.axes_attr = const_ints(info, 1, "axes")
+                self.const_axes = self.axes_attr is not None
+        self.plans = {}
 
     def __call__(self, data, axes=None):
-        if self.axes_input:
-            axes = axes_from_input(axes)
-        else:
-            axes = self.axes_attr
+        if self.axes_input and not self.const_axes:
+            return self.reduce(data, axes_from_input(axes))
+        ax = self.plans.get(data.shape)
+        if ax is None:
+            return self.reduce(data, self.axes_attr, self.plans)
+        if ax is _COPY:
+            return data.copy()
+        w = _work(data)
+        out = self.fn(w, ax, self.keepdims)
+        return np.asarray(out).astype(data.dtype, copy=False)
+
+    def reduce(self, data, axes, plans=None):
+        """The reduction over ``axes`` (a list, or None); with ``plans`` (constant axes),
+        also record the normalized axes for this input shape."""
         if not axes:
             if self.axes_input and self.noop:
+                if plans is not None:
+                    remember(plans, data.shape, _COPY)
                 return data.copy()
             ax = tuple(range(data.ndim))
         else:
             ax = norm_reduce_axes(axes, data.ndim)
+        if plans is not None:
+            ones = (self.OP in _ONE_ELEMENT_IDENTITY and self.keepdims and ax
+                    and data.dtype.kind == "f" and all(data.shape[a] == 1 for a in ax))
+            remember(plans, data.shape, _COPY if ones else ax)
         w = _work(data)
         out = self.fn(w, ax, self.keepdims)
         return np.asarray(out).astype(data.dtype, copy=False)
