@@ -1,19 +1,20 @@
-"""Per-call A/B of a small streaming model (the suite's ``vad``, ``vad_fp16``): two onnxrun
-sessions, A with a knob turned, B as installed, each call right after an onnxruntime call as
-``onnxrun bench --suite`` alternates them (a call after another runtime's finds colder caches:
-timing onnxrun sessions back to back flatters the second by ~15%).
+"""A/B of onnxrun on a suite model: two onnxrun sessions, A with a knob turned or older
+kernels, B as installed, each call right after an onnxruntime call as ``onnxrun bench --suite``
+alternates them (a call after another runtime's finds colder caches: timing onnxrun sessions
+back to back flatters the second by ~15% on a small model). Stream models (``vad``) are called
+frame by frame with their state fed back.
 
-    ONNXRUN_BENCH_CACHE=/work/bench_cache python scripts/bench_stream_ab.py vad \\
-        [--threads 1] [--rounds 3] [--calls 200] \\
-        [--set onnxrun.kernels.nn._conv_small:MAX_COLS=0] [--kernel-attr stacked=None]
+    ONNXRUN_BENCH_CACHE=/work/bench_cache python scripts/bench_ab.py vad \\
+        [--threads 1] [--rounds 3] [--calls N] \\
+        [--set onnxrun.kernels.nn._conv_small:MAX_COLS=0] [--kernel-attr stacked=None] \\
+        [--old HEAD~1:src/onnxrun/kernels/tensor/gather.py]
 
 ``--set MODULE:NAME=VALUE`` (repeatable) holds while session A is created and first run
 (per-shape plans are made then) and is undone before timing; ``--kernel-attr NAME=VALUE`` sets
 an attribute on every kernel of A (subgraphs included) that has it; ``--old REV:FILE``
-(repeatable, e.g. ``HEAD~1:src/onnxrun/kernels/tensor/gather.py``) gives A the kernels that
-FILE registered at git revision REV (loaded into a private registry). Without any, A and B are
-the same: a control whose ratio should be about 1. Prints per-round medians and the median of
-rounds for A, B and onnxruntime, with the ratios.
+(repeatable) gives A the kernels that FILE registered at git revision REV (loaded into a
+private registry). Without any, A and B are the same: a control whose ratio should be about 1.
+Prints per-round medians and the median of rounds for A, B and onnxruntime, with the ratios.
 """
 
 from __future__ import annotations
@@ -27,9 +28,6 @@ import statistics
 import subprocess
 import time
 
-import numpy as np
-
-
 def _kernels(plan):
     for step in plan.steps:
         yield step.fn
@@ -37,7 +35,6 @@ def _kernels(plan):
             branch = getattr(step.fn, attr, None)
             if branch is not None:
                 yield from _kernels(branch.plan)
-
 
 def _old_registry(specs):
     """A private registry holding what each ``REV:FILE`` registered at that revision."""
@@ -59,7 +56,6 @@ def _old_registry(specs):
     finally:
         reg.kernel = real
     return private
-
 
 def _use_old_kernels(sess, private) -> int:
     """Replace the kernels of ``sess`` (subgraphs included) that ``private`` has; returns
@@ -87,18 +83,17 @@ def _use_old_kernels(sess, private) -> int:
     walk(sess._core.plan)
     return count
 
-
 def _assignment(text: str):
     name, value = text.split("=", 1)
     return name, ast.literal_eval(value)
 
-
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("model", help="suite model name (vad, vad_fp16)")
+    p.add_argument("model", help="suite model name (onnxrun bench --list)")
     p.add_argument("--threads", type=int, default=0, help="intra_op_num_threads (0: default)")
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--calls", type=int, default=200)
+    p.add_argument("--calls", type=int, default=0, help="calls per round (default: the "
+                   "suite's run count)")
     p.add_argument("--set", action="append", default=[], metavar="MODULE:NAME=VALUE")
     p.add_argument("--kernel-attr", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--old", action="append", default=[], metavar="REV:FILE")
@@ -107,11 +102,11 @@ def main(argv=None) -> None:
     import onnxruntime as ort
 
     import onnxrun
+    from onnxrun.bench.runner import prepare_feeds
     from onnxrun.bench.suite import select
     spec, = select([args.model])
-    if spec.stream is None:
-        p.error(f"{args.model} is not a stream model")
     path = spec.path()
+    calls = args.calls or spec.runs
 
     def session(mod):
         so = mod.SessionOptions()
@@ -120,8 +115,9 @@ def main(argv=None) -> None:
         return mod.InferenceSession(path, so, providers=["CPUExecutionProvider"])
 
     probe = session(onnxrun)
-    first, frames = spec.stream.make(probe.get_inputs(), np.random.default_rng(0), args.calls)
-    (out_name, in_name), = spec.stream.feedback.items()
+    first, frames, feedback = prepare_feeds(probe, spec.dims, 0, spec.inputs, spec.stream,
+                                            calls)
+    frames = frames or [{}] * calls
     names = [o.name for o in probe.get_outputs()]
 
     undo = []
@@ -154,18 +150,18 @@ def main(argv=None) -> None:
                 t0 = clock()
                 out = s.run(None, state[k])
                 times[k].append(clock() - t0)
-                state[k][in_name] = out[names.index(out_name)]
+                for out_name, in_name in feedback.items():
+                    state[k][in_name] = out[names.index(out_name)]
         for k in range(len(sessions)):
-            per_round[k].append(statistics.median(times[k][1:]) * 1e3)
+            per_round[k].append(statistics.median(times[k][1:] or times[k]) * 1e3)
     rows = {"A": per_round[1], "B": per_round[3], "onnxruntime": per_round[0] + per_round[2]}
     med = {k: statistics.median(v) for k, v in rows.items()}
     for k, v in rows.items():
-        print(f"{k:12s} ms/call per round: {' '.join(f'{x:.3f}' for x in v)}  "
+        print(f"{k:12s} ms/run per round: {' '.join(f'{x:.3f}' for x in v)}  "
               f"(median {med[k]:.3f})")
     ref = med["onnxruntime"]
     print(f"{args.model} threads={args.threads or 'default'}: B/A {med['B'] / med['A']:.2f}; "
           f"ratio to onnxruntime A {med['A'] / ref:.2f}, B {med['B'] / ref:.2f}")
-
 
 if __name__ == "__main__":
     main()
