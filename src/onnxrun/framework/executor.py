@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -15,8 +14,6 @@ import numpy as np
 from ..errors import Fail, OnnxRuntimeError
 from .planner import ExecutionPlan
 from .run_context import NodeEvent, RunContext
-
-_never = threading.Event()
 
 
 def node_error(node, exc: BaseException) -> OnnxRuntimeError:
@@ -70,11 +67,11 @@ def _owned(v):
 
 
 def _run_fast(plan: ExecutionPlan, values: list, ctx: RunContext) -> None:
-    stop = (ctx.terminate_event or _never).is_set
+    event = ctx.terminate_event  # None without RunOptions: nothing can ask to stop
     node = None
     try:
         for fn, get, single, outs, frees, multi, node in plan.fast:
-            if stop():
+            if event is not None and event.is_set():
                 ctx.check_terminate()
             res = fn(*get(values))
             if single >= 0:
