@@ -7,7 +7,9 @@ per tap; Winograd F(2x2,3x3) for wide 3x3 stride-1 convs; kn2row (one GEMM of ev
 weights, then shifted sums) for stride-1 2-D convs with few output channels; otherwise im2col
 (a strided window view copied into a buffer, in row blocks for large outputs) + one GEMM,
 batched over groups. The bias rides inside the GEMM where a buffer is built anyway (a ones
-row). Nothing per run is kept on the kernel."""
+row). Convs with few output positions (im2col, winograd and 1x1 ones) instead gather their
+im2col matrix with an index made once per input shape, then one GEMM (see _conv_small).
+Nothing per run is kept on the kernel."""
 
 from __future__ import annotations
 
