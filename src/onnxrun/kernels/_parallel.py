@@ -24,6 +24,10 @@ MIN_BLOCK = 16
 #: blocks per pool thread: one (smaller blocks cost BLAS efficiency: 512x768x768 in 2, 4 and 6
 #: blocks took 2.9, 3.2 and 3.4 ms); a thread that starts late costs at most its one block
 BLOCKS_PER_THREAD = 1
+#: a product with few rows reads its right operand once, bound by memory: split from this many
+#: elements of that operand (GPT-2's 768x50257 LM head, 38.6M, took 4.5 ms split in two
+#: against 8.1 ms in one call; a 768x3072 matrix (2.4M) got slower split)
+MIN_PARALLEL_STREAM = 1 << 24
 
 
 def _edges(extent: int, threads: int) -> list:
@@ -41,7 +45,8 @@ def matmul(a: np.ndarray, b: np.ndarray, pool=None) -> np.ndarray:
         return np.matmul(a, b)
     M, K = a.shape[-2:]
     N = b.shape[-1]
-    if a.size * N < MIN_PARALLEL_MACS and b.size * M < MIN_PARALLEL_MACS:
+    if a.size * N < MIN_PARALLEL_MACS and b.size * M < MIN_PARALLEL_MACS and \
+            b.size < MIN_PARALLEL_STREAM:
         return np.matmul(a, b)  # (the larger of the two is the product's multiply-adds)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     nb = math.prod(batch)
