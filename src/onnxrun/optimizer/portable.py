@@ -117,12 +117,20 @@ def _elementwise_chain(b: _Body, node: onnx.NodeProto, ins: List[str], out: str)
             acc = b.op(op, pair, target)
 
 
+def _quantize_dequantize(b: _Body, node: onnx.NodeProto, ins: List[str], out: str) -> None:
+    to = _attrs(node).get("to", TensorProto.UINT8)
+    extra = {"output_dtype": to} if not ins[2] and to != TensorProto.UINT8 else {}
+    q = b.op("QuantizeLinear", ins[:3], **extra)
+    b.op("DequantizeLinear", [q] + ins[3:5], out)
+
+
 #: com.onnxrun op -> body builder
 BUILDERS: Dict[str, Callable] = {
     "FusedConv": _fused_conv,
     "FusedMatMul": _fused_matmul,
     "Gelu": _gelu,
     "ElementwiseChain": _elementwise_chain,
+    "QuantizeDequantize": _quantize_dequantize,
 }
 
 

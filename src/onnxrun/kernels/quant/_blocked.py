@@ -1,6 +1,6 @@
 """Per-tensor integer quantization arithmetic on float32 in cache-sized blocks.
 
-QuantizeLinear and DequantizeLinear run the same few NumPy passes
+QuantizeLinear, DequantizeLinear and the fused QuantizeDequantize run the same few NumPy passes
 as the general kernels (the same float32 operations in the same order, so the same bits), but
 over blocks of ``BLOCK`` elements written in place, so a block stays in the L2 cache between
 passes and no temporary as large as the tensor is made. Tensors of ``PARALLEL_MIN`` elements or
@@ -123,3 +123,24 @@ def dequantize(x: np.ndarray, p: Params, pool) -> np.ndarray:
 
     for_blocks(xf.size, block, pool)
     return out
+
+
+def quantize_dequantize(x: np.ndarray, q: Params, d: Params, out: np.ndarray, pool) -> None:
+    """``DequantizeLinear(QuantizeLinear(x, q), d)`` written into float32 ``out`` (may be
+    ``x``): ``(clamp(rint(x / q.scale) + q.zero) - d.zero) * d.scale`` computed as
+    ``clamp(rint(x / q.scale) + (q.zero - d.zero), lo - d.zero, hi - d.zero) * d.scale``.
+
+    The same bits: while ``|rint(x / scale)|`` is below 2**24 every sum here is an exact
+    integer, so shifting the clamp by ``d.zero`` changes nothing; beyond, both forms saturate.
+    Zero comes out as +0 (the offset is added even when 0, turning a rounded -0 into +0), as
+    the integer code 0 dequantizes; NaN gives the minimum in both."""
+    xf, of = flat(x), out.reshape(-1)
+    offset = F32.type(q.zero - d.zero)  # both integers of at most 16 bits: exact
+    lo, hi = F32.type(q.lo - d.zero), F32.type(q.hi - d.zero)
+
+    def block(a: int, b: int) -> None:
+        y = of[a:b]
+        codes(xf[a:b], y, q, offset, lo, hi)
+        np.multiply(y, d.scale, out=y)
+
+    for_blocks(xf.size, block, pool)

@@ -1,0 +1,174 @@
+"""Quantization fusions (QDQ pairs, repeated QDQ pairs):
+which nodes they take, and outputs bit-identical to the unfused graph on values that probe
+rounding ties, saturation, NaN, infinities and signed zeros, on 1 and 2 threads. Saved
+optimized models carry plain-ONNX bodies for the fused ops, which onnxruntime runs to the same
+numbers."""
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import onnxrun
+
+ort = pytest.importorskip("onnxruntime")
+RNG = np.random.default_rng(7)
+FUSIONS = ["QDQFusion", "RepeatedQDQElimination"]
+
+
+def _model(nodes, inputs, outputs, inits=(), opset=21):
+    g = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], ir_version=10)
+    return m.SerializeToString()
+
+
+def _c(name, value, dtype):
+    return numpy_helper.from_array(np.array(value, dtype), name)
+
+
+def _sessions(model, threads=1):
+    so = onnxrun.SessionOptions()
+    so.intra_op_num_threads = threads
+    return (onnxrun.InferenceSession(model, so),
+            onnxrun.InferenceSession(model, so, disabled_optimizers=FUSIONS))
+
+
+def _ops(sess):
+    return sorted(n.op_type for n in sess._core.graph.nodes)
+
+
+def _same(model, feeds, threads=1):
+    fused, plain = _sessions(model, threads)
+    for a, b in zip(fused.run(None, feeds), plain.run(None, feeds)):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert a.tobytes() == b.tobytes()  # bits: signed zeros and NaN payloads included
+    return fused
+
+
+def _probe(shape, scale):
+    """Random values plus every rounding tie near the grid, saturating values, NaN, +-inf,
+    +-0 and tiny negatives (which round to -0)."""
+    x = (RNG.standard_normal(shape) * 100 * scale).astype(np.float32).reshape(-1)
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, -1e-30, 3e38, -3e38], np.float32)
+    ties = ((np.arange(-300, 300) + 0.5) * scale).astype(np.float32)
+    n = min(x.size, special.size + ties.size)
+    x[:n] = np.concatenate([special, ties])[:n]
+    return RNG.permutation(x).reshape(shape)
+
+
+@pytest.mark.parametrize("zp", [np.uint8(128), np.int8(-3), np.uint8(0), np.int16(-300),
+                                np.uint16(7), None])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_qdq_pair_fused_bit_identical(zp, threads):
+    shape = (3, 700, 260) if threads == 2 else (5, 37)  # the large one splits over threads
+    qz = [] if zp is None else [_c("qz", zp, np.asarray(zp).dtype)]
+    dz = [] if zp is None else [_c("dz", zp, np.asarray(zp).dtype)]
+    elem = TensorProto.UINT8 if zp is None else helper.np_dtype_to_tensor_dtype(
+        np.asarray(zp).dtype)
+    nodes = [helper.make_node("QuantizeLinear", ["x", "qs"] + (["qz"] if qz else []), ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "ds"] + (["dz"] if dz else []), ["y"])]
+    m = _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+               [_c("qs", 0.05, np.float32), _c("ds", 0.05, np.float32)] + qz + dz)
+    assert elem  # (the element type the pair quantizes to)
+    fused = _same(m, {"x": _probe(shape, 0.05)}, threads)
+    assert _ops(fused) == ["QuantizeDequantize"]
+
+
+def test_qdq_pair_with_other_dequantize_parameters_and_negative_scale():
+    nodes = [helper.make_node("QuantizeLinear", ["x", "qs", "qz"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "ds", "dz"], ["y"])]
+    m = _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 64])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 64])],
+               [_c("qs", -0.1, np.float32), _c("qz", 10, np.int8),
+                _c("ds", 0.37, np.float32), _c("dz", -5, np.int8)])
+    fused = _same(m, {"x": _probe((4, 64), 0.1)})
+    assert _ops(fused) == ["QuantizeDequantize"]
+
+
+def test_qdq_pair_shared_quantize_and_what_is_not_fused():
+    q = helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"])
+    d1 = helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y1"])
+    d2 = helper.make_node("DequantizeLinear", ["q", "s2", "z"], ["y2"])
+    f = helper.make_tensor_value_info
+    inits = [_c("s", 0.02, np.float32), _c("s2", 0.5, np.float32), _c("z", 3, np.uint8)]
+    m = _model([q, d1, d2], [f("x", TensorProto.FLOAT, [8])],
+               [f("y1", TensorProto.FLOAT, [8]), f("y2", TensorProto.FLOAT, [8])], inits)
+    assert _ops(_same(m, {"x": _probe((8,), 0.02)})) == ["QuantizeDequantize"] * 2
+    # the codes are also an output: kept; per-axis scales: kept
+    m = _model([q, d1], [f("x", TensorProto.FLOAT, [8])],
+               [f("y1", TensorProto.FLOAT, [8]), f("q", TensorProto.UINT8, [8])], inits)
+    assert _ops(_same(m, {"x": _probe((8,), 0.02)})) == ["DequantizeLinear", "QuantizeLinear"]
+    axis = [numpy_helper.from_array(np.full(4, 0.1, np.float32), "s"),
+            numpy_helper.from_array(np.zeros(4, np.uint8), "z")]
+    m = _model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], axis=1), d1],
+               [f("x", TensorProto.FLOAT, [2, 4])], [f("y1", TensorProto.FLOAT, [2, 4])],
+               axis)
+    assert _ops(_same(m, {"x": _probe((2, 4), 0.1)})) == ["DequantizeLinear", "QuantizeLinear"]
+
+
+def test_qdq_pair_on_a_constant_is_folded():
+    nodes = [helper.make_node("QuantizeLinear", ["w", "s", "z"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["wq"]),
+             helper.make_node("Add", ["x", "wq"], ["y"])]
+    w = numpy_helper.from_array(_probe((6,), 0.1), "w")
+    m = _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [6])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [6])],
+               [w, _c("s", 0.1, np.float32), _c("z", 0, np.int8)])
+    assert _ops(_same(m, {"x": RNG.standard_normal(6).astype(np.float32)})) == ["Add"]
+
+
+def _qdq(x, y, s, z, tag):
+    return [helper.make_node("QuantizeLinear", [x, s, z], [f"q{tag}"]),
+            helper.make_node("DequantizeLinear", [f"q{tag}", s, z], [y])]
+
+
+@pytest.mark.parametrize("second_scale,removed", [(0.03, True), (0.031, False)])
+def test_repeated_qdq_across_reshape_and_transpose(second_scale, removed):
+    nodes = (_qdq("x", "a", "s", "z", 1)
+             + [helper.make_node("Reshape", ["a", "shape"], ["r"]),
+                helper.make_node("Transpose", ["r"], ["t"], perm=[1, 0])]
+             + _qdq("t", "u", "s2", "z", 2)
+             + [helper.make_node("Neg", ["u"], ["y"])])  # (a graph output would stay)
+    inits = [_c("s", 0.03, np.float32), _c("s2", second_scale, np.float32),
+             _c("z", 100, np.uint8), numpy_helper.from_array(np.array([6, 4]), "shape")]
+    m = _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 6])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 6])], inits)
+    fused = _same(m, {"x": _probe((4, 6), 0.03)})
+    want = ["Neg", "QuantizeDequantize", "Reshape", "Transpose"]
+    assert _ops(fused) == (want if removed else sorted(want + ["QuantizeDequantize"]))
+
+
+def test_requantizing_every_grid_value_changes_nothing():
+    """What the repeated-QDQ elimination relies on, over every code of every type and a
+    spread of scales: quantize-dequantize maps its own grid onto itself, bit for bit."""
+    from onnxrun.kernels.quant import _blocked
+    for dt in (np.int8, np.uint8, np.int16, np.uint16):
+        info = np.iinfo(dt)
+        codes = np.arange(info.min, info.max + 1)
+        for s in (2.0 ** -100, 1e-7, 0.0123, 0.5, 1.0, 3.3, 1e10, 2.0 ** 100, -0.07):
+            for z in (info.min, 0 if info.min < 0 else 1, info.max):
+                p = _blocked.per_tensor(np.array(s, np.float32), np.array(z, dt), dt)
+                grid = ((codes - z).astype(np.float32) * np.float32(s)).astype(np.float32)
+                again = np.empty_like(grid)
+                _blocked.quantize_dequantize(grid, p, p, again, None)
+                assert again.tobytes() == grid.tobytes(), (dt, s, z)
+
+
+def test_saved_optimized_model_runs_in_onnxruntime(tmp_path):
+    nodes = _qdq("x", "d", "s", "z", 1) + [helper.make_node("Relu", ["d"], ["y"])]
+    f = helper.make_tensor_value_info
+    m = _model(nodes, [f("x", TensorProto.FLOAT, [5, 16])], [f("y", TensorProto.FLOAT, None)],
+               [_c("s", 0.07, np.float32), _c("z", -100, np.int8)])
+    so = onnxrun.SessionOptions()
+    so.optimized_model_filepath = str(tmp_path / "opt.onnx")
+    sess = onnxrun.InferenceSession(m, so)
+    assert _ops(sess) == ["QuantizeDequantize", "Relu"]
+    saved = onnx.load(so.optimized_model_filepath).SerializeToString()
+    feeds = {"x": _probe((5, 16), 0.07)}
+    want = sess.run(None, feeds)
+    got = ort.InferenceSession(saved, providers=["CPUExecutionProvider"]).run(None, feeds)
+    again = onnxrun.InferenceSession(saved).run(None, feeds)
+    for w, g, a in zip(want, got, again):
+        np.testing.assert_array_equal(g, w)
+        assert a.tobytes() == w.tobytes()
