@@ -1,4 +1,4 @@
-"""Quantization fusions (QDQ pairs, repeated QDQ pairs):
+"""Quantization fusions (QDQ pairs, repeated QDQ pairs, lookup tables):
 which nodes they take, and outputs bit-identical to the unfused graph on values that probe
 rounding ties, saturation, NaN, infinities and signed zeros, on 1 and 2 threads. Saved
 optimized models carry plain-ONNX bodies for the fused ops, which onnxruntime runs to the same
@@ -13,7 +13,7 @@ import onnxrun
 
 ort = pytest.importorskip("onnxruntime")
 RNG = np.random.default_rng(7)
-FUSIONS = ["QDQFusion", "RepeatedQDQElimination"]
+FUSIONS = ["QuantLookupFusion", "QDQFusion", "RepeatedQDQElimination"]
 
 
 def _model(nodes, inputs, outputs, inits=(), opset=21):
@@ -155,17 +155,69 @@ def test_requantizing_every_grid_value_changes_nothing():
                 assert again.tobytes() == grid.tobytes(), (dt, s, z)
 
 
-def test_saved_optimized_model_runs_in_onnxruntime(tmp_path):
-    nodes = _qdq("x", "d", "s", "z", 1) + [helper.make_node("Relu", ["d"], ["y"])]
+@pytest.mark.parametrize("codes", [np.uint8, np.int8])
+def test_lookup_of_activation_between_quantization_steps(codes):
+    elem = helper.np_dtype_to_tensor_dtype(np.dtype(codes))
+    z = 128 if codes == np.uint8 else 0
+    nodes = [helper.make_node("DequantizeLinear", ["x", "s", "z"], ["d"]),
+             helper.make_node("HardSwish", ["d"], ["h"]),
+             helper.make_node("Mul", ["h", "k"], ["m"]),
+             helper.make_node("Clip", ["m", "lo", ""], ["c"]),
+             helper.make_node("QuantizeLinear", ["c", "s2", "z"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "s2", "z"], ["y"])]
+    inits = [_c("s", 0.05, np.float32), _c("s2", 0.03, np.float32), _c("z", z, codes),
+             _c("k", 1.5, np.float32), _c("lo", -1.0, np.float32)]
+    m = _model(nodes, [helper.make_tensor_value_info("x", elem, [2, 256])],
+               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 256])], inits)
+    x = np.arange(512).astype(np.uint8).view(codes).reshape(2, 256)  # every code
+    assert _ops(_same(m, {"x": x})) == ["ByteLookup"]
+
+
+def test_lookup_takes_the_quantize_before_it_and_keeps_8_bit_outputs():
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q0"]),
+             helper.make_node("DequantizeLinear", ["q0", "s", "z"], ["d"]),
+             helper.make_node("LeakyRelu", ["d"], ["r"], alpha=0.1),
+             helper.make_node("QuantizeLinear", ["r", "s", "z"], ["y"])]
+    inits = [_c("s", 0.02, np.float32), _c("z", -20, np.int8)]
+    for threads, shape in ((1, (3, 50)), (2, (4, 800, 200))):
+        m = _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                   [helper.make_tensor_value_info("y", TensorProto.INT8, shape)], inits)
+        assert _ops(_same(m, {"x": _probe(shape, 0.02)}, threads)) == ["ByteLookup"]
+
+
+def test_no_lookup_through_transcendental_or_shape_changing_ops():
+    nodes = [helper.make_node("DequantizeLinear", ["x", "s", "z"], ["d"]),
+             helper.make_node("Sigmoid", ["d"], ["h"]),
+             helper.make_node("QuantizeLinear", ["h", "s", "z"], ["y"])]
+    inits = [_c("s", 0.05, np.float32), _c("z", 3, np.uint8)]
     f = helper.make_tensor_value_info
-    m = _model(nodes, [f("x", TensorProto.FLOAT, [5, 16])], [f("y", TensorProto.FLOAT, None)],
+    m = _model(nodes, [f("x", TensorProto.UINT8, [4])], [f("y", TensorProto.UINT8, [4])], inits)
+    assert "ByteLookup" not in _ops(_same(m, {"x": np.arange(4, dtype=np.uint8)}))
+    nodes[1] = helper.make_node("Add", ["d", "b"], ["h"])  # a per-element operand
+    m = _model(nodes, [f("x", TensorProto.UINT8, [4])], [f("y", TensorProto.UINT8, [4])],
+               inits + [numpy_helper.from_array(np.arange(4, dtype=np.float32), "b")])
+    assert "ByteLookup" not in _ops(_same(m, {"x": np.arange(4, dtype=np.uint8)}))
+
+
+def test_saved_optimized_model_runs_in_onnxruntime(tmp_path):
+    nodes = (_qdq("x", "d", "s", "z", 1)
+             + [helper.make_node("Relu", ["d"], ["r"])]
+             + _qdq("r", "y", "s", "z", 2)
+             + _qdq("x", "d3", "s", "z", 3) + [helper.make_node("Abs", ["d3"], ["y2"])]
+             + [helper.make_node("DequantizeLinear", ["c", "s", "z"], ["cd"]),
+                helper.make_node("HardSigmoid", ["cd"], ["ch"]),
+                helper.make_node("QuantizeLinear", ["ch", "s", "z"], ["y3"])])
+    f = helper.make_tensor_value_info
+    m = _model(nodes, [f("x", TensorProto.FLOAT, [5, 16]), f("c", TensorProto.INT8, [256])],
+               [f("y", TensorProto.FLOAT, None), f("y2", TensorProto.FLOAT, None),
+                f("y3", TensorProto.INT8, None)],
                [_c("s", 0.07, np.float32), _c("z", -100, np.int8)])
     so = onnxrun.SessionOptions()
     so.optimized_model_filepath = str(tmp_path / "opt.onnx")
     sess = onnxrun.InferenceSession(m, so)
-    assert _ops(sess) == ["QuantizeDequantize", "Relu"]
+    assert _ops(sess) == ["Abs", "ByteLookup", "ByteLookup", "QuantizeDequantize"]
     saved = onnx.load(so.optimized_model_filepath).SerializeToString()
-    feeds = {"x": _probe((5, 16), 0.07)}
+    feeds = {"x": _probe((5, 16), 0.07), "c": np.arange(256).astype(np.uint8).view(np.int8)}
     want = sess.run(None, feeds)
     got = ort.InferenceSession(saved, providers=["CPUExecutionProvider"]).run(None, feeds)
     again = onnxrun.InferenceSession(saved).run(None, feeds)

@@ -7,6 +7,9 @@ kernel (kernels/quant/quantize_dequantize.py) computes it in float32 without the
 round trip, with the same bits. A QuantizeLinear whose every reader is such a
 DequantizeLinear (and that is no graph output) is replaced by one fused node per reader;
 parameters must be constant and per tensor (``_qdq``). A pair on a constant is folded.
+
+Runs after the lookup-table fusion (fuse_quant_lookup.py), which takes the pairs around
+elementwise activations whole.
 """
 
 from __future__ import annotations

@@ -124,6 +124,16 @@ def _quantize_dequantize(b: _Body, node: onnx.NodeProto, ins: List[str], out: st
     b.op("DequantizeLinear", [q] + ins[3:5], out)
 
 
+def _byte_lookup(b: _Body, node: onnx.NodeProto, ins: List[str], out: str) -> None:
+    x = ins[0]
+    if len(ins) > 2:  # float input: quantized first
+        to = _attrs(node).get("to", TensorProto.UINT8)
+        extra = {"output_dtype": to} if not ins[3] and to != TensorProto.UINT8 else {}
+        x = b.op("QuantizeLinear", ins[:1] + ins[2:4], **extra)
+    # the table is in byte order: an int8 code's negative index counts from the end
+    b.op("Gather", [ins[1], b.op("Cast", [x], to=TensorProto.INT32)], out, axis=0)
+
+
 #: com.onnxrun op -> body builder
 BUILDERS: Dict[str, Callable] = {
     "FusedConv": _fused_conv,
@@ -131,6 +141,7 @@ BUILDERS: Dict[str, Callable] = {
     "Gelu": _gelu,
     "ElementwiseChain": _elementwise_chain,
     "QuantizeDequantize": _quantize_dequantize,
+    "ByteLookup": _byte_lookup,
 }
 
 
