@@ -1,12 +1,14 @@
 """The fast paths of the quantization kernels against the general formulas and onnxruntime:
 blocked per-tensor Quantize/DequantizeLinear (rounding ties, saturation, NaN, infinities, zero
-scales, 0-d, empty, non-contiguous and multi-threaded inputs)."""
+scales, 0-d, empty, non-contiguous and multi-threaded inputs), QLinearConv's float32
+requantization (biases past 2**24, per-channel scales) and weights whose sums need chunks."""
 
 import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import onnxrun
+from onnxrun.kernels.quant._float_exact import EXACT, sum_chunks
 
 ort = pytest.importorskip("onnxruntime")
 RNG = np.random.default_rng(11)
@@ -81,3 +83,94 @@ def test_large_tensors_split_over_threads_give_the_same_bits():
     np.testing.assert_array_equal(one[1], _quantize_ref(x, 0.02, 3, np.int8))
     for a, b in zip(one, two):
         assert a.tobytes() == b.tobytes()
+
+
+def _qlinear_conv(w, B, ws, group=1, pads=(1, 1, 1, 1), yz=(128, np.uint8)):
+    M = w.shape[0]
+    inits = [_c("xs", 0.02, np.float32), _c("xz", 120, np.uint8),
+             numpy_helper.from_array(w, "w"), numpy_helper.from_array(ws, "ws"),
+             numpy_helper.from_array(np.zeros(M, w.dtype), "wz"), _c("ys", 0.3, np.float32),
+             _c("yz", yz[0], yz[1])]
+    names = ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz"]
+    if B is not None:
+        inits.append(numpy_helper.from_array(B, "B"))
+        names.append("B")
+    f = helper.make_tensor_value_info
+    node = helper.make_node("QLinearConv", names, ["y"], pads=list(pads), group=group)
+    return _model([node], [f("x", TensorProto.UINT8, None)],
+                  [f("y", helper.np_dtype_to_tensor_dtype(np.dtype(yz[1])), None)], inits,
+                  opset=13)
+
+
+def _int_conv(x, xz, w, pads, group):
+    """Exact integer reference (int64, 2-D)."""
+    xi = np.pad(x.astype(np.int64) - xz, [(0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])])
+    M, Cg, kh, kw = w.shape
+    N, C, H, W = xi.shape
+    oh, ow = H - kh + 1, W - kw + 1
+    y = np.zeros((N, M, oh, ow), np.int64)
+    for g in range(group):
+        for i in range(kh):
+            for j in range(kw):
+                y[:, g * (M // group):(g + 1) * (M // group)] += np.einsum(
+                    "nchw,mc->nmhw", xi[:, g * Cg:(g + 1) * Cg, i:i + oh, j:j + ow],
+                    w[g * (M // group):(g + 1) * (M // group), :, i, j].astype(np.int64))
+    return y
+
+
+@pytest.mark.parametrize("C,M,k,group", [(16, 24, 1, 1), (8, 8, 3, 8), (32, 32, 5, 32),
+                                         (12, 6, 3, 3), (512, 8, 3, 1)])
+@pytest.mark.parametrize("yz", [(128, np.uint8), (-5, np.int8)])
+def test_qlinearconv_requantization_exact(C, M, k, group, yz):
+    w = RNG.integers(-128, 128, (M, C // group, k, k)).astype(np.int8)
+    if C == 512:
+        w[:] = -128  # sums past 2**24: chunks of input channels, float64 accumulators
+    B = RNG.integers(-2 ** 20, 2 ** 20, M).astype(np.int32)
+    B[0] = 2 ** 25 + 3  # not exact in float32: added in float64
+    ws = RNG.uniform(1e-4, 1e-3, M).astype(np.float32)
+    pads = (k // 2,) * 4
+    m = _qlinear_conv(w, B, ws, group, pads, yz)
+    x = RNG.integers(0, 256, (2, C, 7, 9)).astype(np.uint8)
+    acc = _int_conv(x, 120, w, pads, group) + B.reshape(1, M, 1, 1)
+    mult = (np.float32(0.02) * ws / np.float32(0.3)).astype(np.float32).reshape(1, M, 1, 1)
+    info = np.iinfo(yz[1])
+    want = np.clip(np.rint(acc.astype(np.float32) * mult) + np.float32(yz[0]), info.min,
+                   info.max).astype(yz[1])
+    np.testing.assert_array_equal(_run(m, {"x": x}, providers=CPU)[0], want)
+    np.testing.assert_array_equal(_run(m, {"x": x}, threads=2)[0], want)
+
+
+def test_qlinearconv_matches_onnxruntime_without_bias():
+    w = RNG.integers(-64, 64, (16, 1, 3, 3)).astype(np.int8)
+    m = _qlinear_conv(w, None, np.full(16, 0.004, np.float32), group=16)
+    x = RNG.integers(0, 256, (1, 16, 10, 10)).astype(np.uint8)
+    np.testing.assert_array_equal(_run(m, {"x": x})[0],
+                                  ort.InferenceSession(m, providers=CPU).run(None, {"x": x})[0])
+
+
+def test_sum_chunks_keep_every_column_exact():
+    w = RNG.integers(-128, 128, (3000, 40)).astype(np.float32)
+    w[:200, 3] = -128  # one crowded column
+    pieces = sum_chunks(w, 255)
+    assert pieces[0][0] == 0 and pieces[-1][1] == 3000 and len(pieces) > 1
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))
+    for lo, hi in pieces:
+        assert 255 * np.abs(w[lo:hi]).sum(axis=0).max() < EXACT
+    assert sum_chunks(w[:100], 255) == [(0, 100)]
+    assert sum_chunks(np.full((2, 2), 70000.0, np.float32), 255) is None  # one row too big
+
+
+def test_requantization_adds_a_large_bias_with_one_rounding():
+    """A bias float32 cannot hold: acc + bias must be rounded once (float64 sum), not twice;
+    the multiplier is picked so that the two roundings requantize differently."""
+    from onnxrun.kernels.quant._blocked import requantize_rows
+    acc = np.ones((1, 1, 1, 1), np.float32)
+    bias = np.array([2 ** 25 + 2], np.int32)
+    once = np.float32(np.float64(1) + bias[0])  # 2**25 + 4
+    twice = np.float32(np.float32(bias[0]) + np.float32(1))  # 2**25
+    mult = np.float32(127.5 / float(2 ** 25 + 2))
+    while np.rint(once * mult) == np.rint(twice * mult):
+        mult = np.nextafter(mult, np.float32(1))
+    want = np.rint(once * mult).astype(np.uint8)
+    got = requantize_rows(acc.copy(), bias, mult, np.float32(0), np.uint8, None)
+    assert got.reshape(()) == want

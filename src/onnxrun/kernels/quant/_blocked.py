@@ -14,6 +14,7 @@ input, or 0 / 0 with a zero scale) becomes the type's minimum, as in the general
 
 from __future__ import annotations
 
+import math
 from typing import Callable, NamedTuple, Optional
 
 import numpy as np
@@ -25,6 +26,8 @@ BLOCK = 1 << 17
 #: tensors of at least this many elements are split over the intra-op pool (each thread gets
 #: blocks worth well over the ~0.1 ms it costs to wake a worker)
 PARALLEL_MIN = 1 << 19
+#: partial sums below this are exact in float32
+EXACT = 1 << 24
 #: integer types the blocked paths take: their codes are exact in float32
 CODE_TYPES = frozenset(np.dtype(t) for t in (np.int8, np.uint8, np.int16, np.uint16))
 
@@ -144,3 +147,40 @@ def quantize_dequantize(x: np.ndarray, q: Params, d: Params, out: np.ndarray, po
         np.multiply(y, d.scale, out=y)
 
     for_blocks(xf.size, block, pool)
+
+
+def requantize_rows(acc: np.ndarray, bias: Optional[np.ndarray], mult, zero: np.float32,
+                    dtype, pool) -> np.ndarray:
+    """QLinearConv's requantization of exact accumulators ``acc`` (N, M, ...): float32 (exact
+    integers) or float64 (exact, summed from chunks). Per output channel ``m``:
+    ``saturate(rint(float32(acc + bias[m]) * mult[m]) + zero)`` with ``mult`` a float32 scalar
+    or (M,) vector and ``bias`` (M,) integers or None; float32 ``acc`` is overwritten."""
+    N, M = acc.shape[:2]
+    P = math.prod(acc.shape[2:])
+    out = np.empty(acc.shape, dtype)
+    if out.size == 0:
+        return out
+    rows, orows = acc.reshape(N * M, P), out.reshape(N * M, P)
+    mult = np.asarray(mult, F32)
+    m_rows = np.tile(mult, N)[:, None] if mult.ndim else mult
+    if bias is not None and acc.dtype == F32 and \
+            np.abs(bias.astype(np.int64)).max(initial=0) > EXACT:
+        rows = rows.astype(np.float64)  # a bias float32 cannot hold exactly: add in float64
+    b_rows = None if bias is None else np.tile(bias.astype(rows.dtype), N)[:, None]
+    lo, hi = int_range(np.dtype(dtype))
+
+    def block(r0: int, r1: int) -> None:
+        y = rows[r0:r1]
+        if b_rows is not None:
+            y = np.add(y, b_rows[r0:r1], out=y if y.dtype == F32 else None)
+        if y.dtype != F32:
+            y = y.astype(F32)
+        np.multiply(y, m_rows if m_rows.ndim == 0 else m_rows[r0:r1], out=y)
+        np.rint(y, out=y)
+        if zero:
+            np.add(y, zero, out=y)
+        clamp(y, lo, hi)
+        np.copyto(orows[r0:r1], y, casting="unsafe")
+
+    for_blocks(N * M, block, pool, max(1, BLOCK // max(P, 1)), acc.size)
+    return out
