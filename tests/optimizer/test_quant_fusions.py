@@ -1,4 +1,4 @@
-"""Quantization fusions (QDQ pairs, repeated QDQ pairs, lookup tables):
+"""Quantization fusions (QDQ pairs, repeated QDQ pairs, lookup tables, integer product + Cast):
 which nodes they take, and outputs bit-identical to the unfused graph on values that probe
 rounding ties, saturation, NaN, infinities and signed zeros, on 1 and 2 threads. Saved
 optimized models carry plain-ONNX bodies for the fused ops, which onnxruntime runs to the same
@@ -13,7 +13,7 @@ import onnxrun
 
 ort = pytest.importorskip("onnxruntime")
 RNG = np.random.default_rng(7)
-FUSIONS = ["QuantLookupFusion", "QDQFusion", "RepeatedQDQElimination"]
+FUSIONS = ["QuantLookupFusion", "QDQFusion", "RepeatedQDQElimination", "IntegerCastFusion"]
 
 
 def _model(nodes, inputs, outputs, inits=(), opset=21):
@@ -199,25 +199,54 @@ def test_no_lookup_through_transcendental_or_shape_changing_ops():
     assert "ByteLookup" not in _ops(_same(m, {"x": np.arange(4, dtype=np.uint8)}))
 
 
+def test_integer_products_and_cast_fused():
+    w = RNG.integers(-128, 128, (300, 20)).astype(np.int8)
+    cw = RNG.integers(-128, 128, (6, 3, 3, 3)).astype(np.int8)
+    nodes = [helper.make_node("MatMulInteger", ["a", "w", "az", "wz"], ["acc"]),
+             helper.make_node("Cast", ["acc"], ["y"], to=TensorProto.FLOAT),
+             helper.make_node("ConvInteger", ["x", "cw", "az"], ["cacc"], pads=[1, 1, 1, 1]),
+             helper.make_node("Cast", ["cacc"], ["cy"], to=TensorProto.FLOAT)]
+    inits = [numpy_helper.from_array(w, "w"), _c("wz", 0, np.int8),
+             numpy_helper.from_array(cw, "cw")]
+    f = helper.make_tensor_value_info
+    m = _model(nodes, [f("a", TensorProto.UINT8, [2, 7, 300]), f("az", TensorProto.UINT8, []),
+                       f("x", TensorProto.UINT8, [1, 3, 9, 9])],
+               [f("y", TensorProto.FLOAT, None), f("cy", TensorProto.FLOAT, None)], inits)
+    a = RNG.integers(0, 256, (2, 7, 300)).astype(np.uint8)
+    a[0, 0] = 0  # products far past 2**24 in the float32 sum: rounded once, like the Cast
+    feeds = {"a": a, "az": np.array(255, np.uint8),
+             "x": RNG.integers(0, 256, (1, 3, 9, 9)).astype(np.uint8)}
+    fused = _same(m, feeds)
+    assert _ops(fused) == ["ConvIntegerFloat", "MatMulIntegerFloat"]
+    want = ort.InferenceSession(m, providers=["CPUExecutionProvider"]).run(None, feeds)
+    for got, exp in zip(fused.run(None, feeds), want):
+        np.testing.assert_array_equal(got, exp)
+
+
 def test_saved_optimized_model_runs_in_onnxruntime(tmp_path):
-    nodes = (_qdq("x", "d", "s", "z", 1)
+    nodes = ([helper.make_node("MatMulInteger", ["a", "w"], ["acc"]),
+              helper.make_node("Cast", ["acc"], ["f"], to=TensorProto.FLOAT)]
+             + _qdq("f", "d", "s", "z", 1)
              + [helper.make_node("Relu", ["d"], ["r"])]
              + _qdq("r", "y", "s", "z", 2)
-             + _qdq("x", "d3", "s", "z", 3) + [helper.make_node("Abs", ["d3"], ["y2"])]
+             + _qdq("f", "d3", "s", "z", 3) + [helper.make_node("Abs", ["d3"], ["y2"])]
              + [helper.make_node("DequantizeLinear", ["c", "s", "z"], ["cd"]),
                 helper.make_node("HardSigmoid", ["cd"], ["ch"]),
                 helper.make_node("QuantizeLinear", ["ch", "s", "z"], ["y3"])])
+    inits = [numpy_helper.from_array(RNG.integers(-128, 128, (16, 8)).astype(np.int8), "w"),
+             _c("s", 7.0, np.float32), _c("z", -100, np.int8)]
     f = helper.make_tensor_value_info
-    m = _model(nodes, [f("x", TensorProto.FLOAT, [5, 16]), f("c", TensorProto.INT8, [256])],
+    m = _model(nodes, [f("a", TensorProto.UINT8, [5, 16]), f("c", TensorProto.INT8, [256])],
                [f("y", TensorProto.FLOAT, None), f("y2", TensorProto.FLOAT, None),
-                f("y3", TensorProto.INT8, None)],
-               [_c("s", 0.07, np.float32), _c("z", -100, np.int8)])
+                f("y3", TensorProto.INT8, None)], inits)
     so = onnxrun.SessionOptions()
     so.optimized_model_filepath = str(tmp_path / "opt.onnx")
     sess = onnxrun.InferenceSession(m, so)
-    assert _ops(sess) == ["Abs", "ByteLookup", "ByteLookup", "QuantizeDequantize"]
+    assert _ops(sess) == ["Abs", "ByteLookup", "ByteLookup", "MatMulIntegerFloat",
+                          "QuantizeDequantize"]
     saved = onnx.load(so.optimized_model_filepath).SerializeToString()
-    feeds = {"x": _probe((5, 16), 0.07), "c": np.arange(256).astype(np.uint8).view(np.int8)}
+    feeds = {"a": RNG.integers(0, 256, (5, 16)).astype(np.uint8),
+             "c": np.arange(256).astype(np.uint8).view(np.int8)}
     want = sess.run(None, feeds)
     got = ort.InferenceSession(saved, providers=["CPUExecutionProvider"]).run(None, feeds)
     again = onnxrun.InferenceSession(saved).run(None, feeds)

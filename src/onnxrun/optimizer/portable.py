@@ -134,6 +134,12 @@ def _byte_lookup(b: _Body, node: onnx.NodeProto, ins: List[str], out: str) -> No
     b.op("Gather", [ins[1], b.op("Cast", [x], to=TensorProto.INT32)], out, axis=0)
 
 
+def _integer_float(op: str) -> Callable:
+    def build(b: _Body, node: onnx.NodeProto, ins: List[str], out: str) -> None:
+        b.op("Cast", [b.op(op, ins, **_attrs(node))], out, to=TensorProto.FLOAT)
+    return build
+
+
 #: com.onnxrun op -> body builder
 BUILDERS: Dict[str, Callable] = {
     "FusedConv": _fused_conv,
@@ -142,6 +148,8 @@ BUILDERS: Dict[str, Callable] = {
     "ElementwiseChain": _elementwise_chain,
     "QuantizeDequantize": _quantize_dequantize,
     "ByteLookup": _byte_lookup,
+    "MatMulIntegerFloat": _integer_float("MatMulInteger"),
+    "ConvIntegerFloat": _integer_float("ConvInteger"),
 }
 
 

@@ -90,6 +90,17 @@ class ConvInteger(_ConvBase):
         return to_int32(self._accumulate(x, x_zero_point, w, w_zero_point))
 
 
+@kernel("ConvIntegerFloat", since=1, domain="com.onnxrun", fresh=True)
+class ConvIntegerFloat(ConvInteger):
+    """``Cast(ConvInteger(...), to=FLOAT)`` in one kernel (optimizer/fuse_integer_cast.py):
+    float32 of the int32 accumulator, taken straight from the exact float32 conv."""
+
+    def __call__(self, x, w, x_zero_point=None, w_zero_point=None):
+        if self._fast is not None and w is self._wconst and self._fast.max_acc < 2 ** 31:
+            return self._accumulate(x, x_zero_point, w, w_zero_point, rounded=True)
+        return super().__call__(x, w, x_zero_point, w_zero_point).astype(F32)
+
+
 @kernel("QLinearConv", since=10, fresh=True)
 class QLinearConv(_ConvBase):
     """Quantized convolution with optional int32 bias, per-tensor or per-output-channel

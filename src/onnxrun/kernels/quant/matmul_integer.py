@@ -108,6 +108,19 @@ class MatMulInteger(_IntegerProduct):
         return to_int32(self.product(A, a_zero_point, B, b_zero_point))
 
 
+@kernel("MatMulIntegerFloat", since=1, domain="com.onnxrun", fresh=True)
+class MatMulIntegerFloat(_IntegerProduct):
+    """``Cast(MatMulInteger(...), to=FLOAT)`` in one kernel (optimizer/fuse_integer_cast.py):
+    float32 of the int32 product, taken straight from the exact float32 GEMM (no int32 array
+    in between). The int32 accumulator cannot wrap where the weights bound it below 2**31;
+    elsewhere it is made as MatMulInteger makes it."""
+
+    def __call__(self, A, B, a_zero_point=None, b_zero_point=None):
+        if self.fast is not None and self.fast.max_acc < 2 ** 31:
+            return self.product(A, a_zero_point, B, b_zero_point, rounded=True)
+        return to_int32(self.product(A, a_zero_point, B, b_zero_point)).astype(F32)
+
+
 @kernel("QLinearMatMul", since=10, fresh=True)
 class QLinearMatMul(_IntegerProduct):
     """Quantized matmul: exact integer accumulation, then ``rint(acc * a_scale * b_scale /
