@@ -20,8 +20,9 @@ LEVEL = 2
 ORDER = 38
 DOMAIN = "com.onnxrun"
 FUSED = {"MatMulInteger": "MatMulIntegerFloat", "ConvInteger": "ConvIntegerFloat"}
-#: providers with kernels for the fused ops
-OURS = ("CPUExecutionProvider",)
+#: providers with kernels for the fused ops (the Numba provider's take ConvIntegerFloat where
+#: they take ConvInteger)
+OURS = ("CPUExecutionProvider", "NumbaExecutionProvider")
 
 
 def _provider(ctx, graph: Graph, node: Node):

@@ -35,7 +35,8 @@ def _x_zero_point(zp, what="x_zero_point"):
 class _ConvBase(OpKernel):
     """Constant 8-bit weights are shifted once and convolved by a float conv in float32,
     exactly (``_float_exact.ExactConv``; ``float_conv`` picks onnxrun's float Conv kernel here,
-    subclasses may pick another); other cases take the float64 im2col path."""
+    the Numba provider's subclasses their direct conv); other cases take the float64 im2col
+    path."""
 
     #: input indices of W and of its zero point
     W_INDEX, WZP_INDEX = 1, 3
@@ -133,5 +134,5 @@ class QLinearConv(_ConvBase):
                                F32.type(zero), dt)
 
     def requantize(self, acc, bias, mult, zero, dt):
-        """``_blocked.requantize_rows`` (subclasses may compile it)."""
+        """``_blocked.requantize_rows`` (the Numba provider's subclass compiles it)."""
         return requantize_rows(acc, bias, mult, zero, dt, self.pool)
