@@ -1,6 +1,7 @@
-"""Quantization fusions (QDQ pairs, repeated QDQ pairs, lookup tables, integer product + Cast):
-which nodes they take, and outputs bit-identical to the unfused graph on values that probe
-rounding ties, saturation, NaN, infinities and signed zeros, on 1 and 2 threads. Saved
+"""Quantization rewrites (QDQ pairs, repeated QDQ pairs, lookup tables, integer product + Cast,
+Gather before DequantizeLinear): which nodes they take, and outputs bit-identical to the
+unfused graph on values that probe rounding ties, saturation, NaN, infinities and signed
+zeros, on 1 and 2 threads. Saved
 optimized models carry plain-ONNX bodies for the fused ops, which onnxruntime runs to the same
 numbers."""
 
@@ -13,7 +14,8 @@ import onnxrun
 
 ort = pytest.importorskip("onnxruntime")
 RNG = np.random.default_rng(7)
-FUSIONS = ["QuantLookupFusion", "QDQFusion", "RepeatedQDQElimination", "IntegerCastFusion"]
+FUSIONS = ["QuantLookupFusion", "QDQFusion", "RepeatedQDQElimination", "IntegerCastFusion",
+           "GatherBeforeDequantize"]
 
 
 def _model(nodes, inputs, outputs, inits=(), opset=21):
@@ -253,3 +255,31 @@ def test_saved_optimized_model_runs_in_onnxruntime(tmp_path):
     for w, g, a in zip(want, got, again):
         np.testing.assert_array_equal(g, w)
         assert a.tobytes() == w.tobytes()
+
+
+@pytest.mark.parametrize("axis_scale", [False, True])
+def test_gather_before_dequantize_keeps_the_table_8_bit(axis_scale):
+    table = RNG.integers(0, 256, (50, 6)).astype(np.uint8)
+    scale = (numpy_helper.from_array(RNG.uniform(0.01, 0.1, 6).astype(np.float32), "s")
+             if axis_scale else _c("s", 0.05, np.float32))
+    zero = (numpy_helper.from_array(np.full(6, 3, np.uint8), "z") if axis_scale
+            else _c("z", 3, np.uint8))
+    nodes = [helper.make_node("DequantizeLinear", ["t", "s", "z"], ["w"], axis=1),
+             helper.make_node("Gather", ["w", "i"], ["e"]),
+             helper.make_node("Gather", ["w", "j"], ["y2"], axis=0),
+             helper.make_node("Neg", ["e"], ["y"])]
+    f = helper.make_tensor_value_info
+    m = _model(nodes, [f("i", TensorProto.INT64, [2, 3]), f("j", TensorProto.INT32, [4])],
+               [f("y", TensorProto.FLOAT, None), f("y2", TensorProto.FLOAT, None)],
+               [numpy_helper.from_array(table, "t"), scale, zero])
+    feeds = {"i": np.array([[0, 49, -1], [7, 7, 3]]), "j": np.array([1, -50, 2, 2], np.int32)}
+    fused = _same(m, feeds)
+    consts = [v.const for v in fused._core.graph.values.values() if v.const is not None]
+    if axis_scale:  # a scale per column: not moved, the table is folded to float32
+        assert _ops(fused) == ["Gather", "Gather", "Neg"]
+    else:
+        assert _ops(fused) == ["DequantizeLinear", "DequantizeLinear", "Gather", "Gather",
+                               "Neg"]
+        assert [c.dtype for c in consts if c.size == table.size] == [np.uint8]
+    with pytest.raises(Exception, match="out of|range|bound"):
+        fused.run(None, {"i": np.array([[0, 50, 0], [0, 0, 0]]), "j": feeds["j"]})
