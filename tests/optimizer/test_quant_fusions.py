@@ -187,6 +187,26 @@ def test_lookup_takes_the_quantize_before_it_and_keeps_8_bit_outputs():
         assert _ops(_same(m, {"x": _probe(shape, 0.02)}, threads)) == ["ByteLookup"]
 
 
+def test_lookup_chain_through_several_qdq_pairs_on_a_branch():
+    """A QDQ GELU: x is read by the Div branch and by the final Mul. The branch
+    Div -> Erf -> Q -> DQ -> Add -> Q -> DQ becomes one table of x's codes."""
+    nodes = (_qdq("x", "xd", "s", "z", 1)
+             + [helper.make_node("Div", ["xd", "sqrt2"], ["a"]),
+                helper.make_node("Erf", ["a"], ["e"])]
+             + _qdq("e", "ed", "s2", "z", 2)
+             + [helper.make_node("Add", ["ed", "one"], ["p"])]
+             + _qdq("p", "pd", "s3", "z", 3)
+             + [helper.make_node("Mul", ["xd", "pd"], ["y"])])
+    inits = [_c("s", 0.04, np.float32), _c("s2", 1 / 127, np.float32),
+             _c("s3", 2 / 255, np.float32), _c("z", 0, np.int8),
+             _c("sqrt2", 1.4142135, np.float32), _c("one", 1.0, np.float32)]
+    f = helper.make_tensor_value_info
+    m = _model(nodes, [f("x", TensorProto.FLOAT, [3, 400])], [f("y", TensorProto.FLOAT, None)],
+               inits)
+    fused = _same(m, {"x": _probe((3, 400), 0.04)})
+    assert _ops(fused) == ["ByteLookup", "DequantizeLinear", "Mul", "QuantizeLinear"]
+
+
 def test_no_lookup_through_transcendental_or_shape_changing_ops():
     nodes = [helper.make_node("DequantizeLinear", ["x", "s", "z"], ["d"]),
              helper.make_node("Sigmoid", ["d"], ["h"]),

@@ -4,7 +4,10 @@
 Such a chain maps each of the 256 codes to one value, so it is a table: the fusion runs the
 chain's own CPU kernels once on all 256 codes, at initialization, and the node looks results
 up (kernels/quant/byte_lookup.py). QDQ models put the pattern around every activation
-(``DQ -> HardSwish -> Q -> DQ``), and QOperator models between their QLinear ops.
+(``DQ -> HardSwish -> Q -> DQ``), and QOperator models between their QLinear ops. A chain
+goes on through further QuantizeLinear -> DequantizeLinear pairs while every value has one
+reader (a QDQ GELU's ``Div -> Erf -> Q -> DQ -> Add -> Q -> DQ`` is one table); a
+DequantizeLinear with several readers stays for the others, each chain reading its codes.
 
 Only ops whose float kernels are IEEE arithmetic (``UNARY`` and ``BINARY`` with a constant
 single-number operand) may sit in the chain: such results depend on the value alone, never on
@@ -29,7 +32,11 @@ LEVEL = 2
 ORDER = 35
 DOMAIN = "com.onnxrun"
 
-UNARY = ("Relu", "LeakyRelu", "HardSigmoid", "HardSwish", "Clip", "Neg", "Abs", "Identity")
+#: one-input ops whose float32 CPU kernels compute each element with the same IEEE float32
+#: operations whatever the array (no libm or SIMD transcendental routines): Erf is erf.py's
+#: rational approximation (clip, multiply, add, divide)
+UNARY = ("Relu", "LeakyRelu", "HardSigmoid", "HardSwish", "Clip", "Neg", "Abs", "Identity",
+         "Sqrt", "Reciprocal", "Erf")
 BINARY = ("Add", "Sub", "Mul", "Div", "Max", "Min", "PRelu")
 _CODES = {TensorProto.UINT8: np.uint8, TensorProto.INT8: np.int8}
 
@@ -55,28 +62,30 @@ def _rank(v: Value) -> int:
     return -1 if shape is None else len(shape)
 
 
-def _chain(graph: Graph, dq: Node, ctx) -> Optional[List[Node]]:
-    """[dq, links..., q(, dq2)] when ``dq`` starts a table-able chain."""
-    dtype = _CODES.get(elem(dq.inputs[0]) if dq.inputs else None)
-    if dtype is None or dequantize_step(graph, dq, dtype, ctx) is None:
-        return None
-    nodes, v = [dq], dq.outputs[0]
-    while True:
-        n = only_consumer(graph, v)
-        if n is None:
-            return None
+def _follow(graph: Graph, dq: Node, first: Node, ctx) -> Optional[List[Node]]:
+    """The nodes a table can replace from ``first`` (a reader of ``dq``'s output) on: links
+    to an 8-bit QuantizeLinear, then, while the codes go on through a DequantizeLinear and
+    more links to another one, those too; ending at a QuantizeLinear or at the
+    DequantizeLinear after it. None when no QuantizeLinear is reached."""
+    nodes, end, v, n = [], 0, dq.outputs[0], first
+    while n is not None:
         qs = quantize_step(graph, n, ctx)
         if qs is not None and qs.dtype.itemsize == 1:
             nodes.append(n)
+            end = len(nodes)
+            tail = only_consumer(graph, n.outputs[0])
+            if dequantize_step(graph, tail, qs.dtype, ctx) is None:
+                break
+            nodes.append(tail)
+            end = len(nodes)
+            v = tail.outputs[0]
+        elif _link(graph, n, v, ctx):
+            nodes.append(n)
+            v = n.outputs[0]
+        else:
             break
-        if not _link(graph, n, v, ctx):
-            return None
-        nodes.append(n)
-        v = n.outputs[0]
-    tail = only_consumer(graph, nodes[-1].outputs[0])
-    if dequantize_step(graph, tail, qs.dtype, ctx) is not None:
-        nodes.append(tail)
-    return nodes
+        n = only_consumer(graph, v)
+    return nodes[:end] or None
 
 
 def table_codes(nodes: List[Node]) -> np.dtype:
@@ -105,28 +114,47 @@ def _table(graph: Graph, nodes: List[Node], ctx) -> Optional[np.ndarray]:
     return val if isinstance(val, np.ndarray) and val.shape == (256,) else None
 
 
+def _codes_of(graph: Graph, dq: Node, ctx) -> bool:
+    """Whether ``dq`` dequantizes 8-bit codes per tensor with constant parameters."""
+    if dq.op_type != "DequantizeLinear" or not dq.inputs:
+        return False
+    dtype = _CODES.get(elem(dq.inputs[0]))
+    return dtype is not None and dequantize_step(graph, dq, dtype, ctx) is not None
+
+
 def apply(graph: Graph, ctx) -> bool:
     changed = False
     for dq in list(graph.nodes):
-        if dq.op_type != "DequantizeLinear" or dq not in graph.nodes:
+        if dq not in graph.nodes or not _codes_of(graph, dq, ctx):
             continue
-        nodes = _chain(graph, dq, ctx)
-        table = None if nodes is None else _table(graph, nodes, ctx)
-        if table is None:
-            continue
-        t = const_value(graph, (dq.name or "lookup") + "_table", table)
-        inputs, attrs = [dq.inputs[0], t], {}
+        out = dq.outputs[0]
+        alone = len(out.uses) == 1 and not graph.is_graph_output(out)
+        for first, i in list(out.uses):
+            rest = _follow(graph, dq, first, ctx) if i >= 0 and first in graph.nodes else None
+            table = None if rest is None else _table(graph, [dq] + rest, ctx)
+            if table is None:
+                continue
+            _replace(graph, dq, rest, table, alone, ctx)
+            changed = True
+    return changed
+
+
+def _replace(graph: Graph, dq: Node, rest: List[Node], table, alone: bool, ctx) -> None:
+    """Put a ByteLookup of ``dq``'s codes where ``rest`` was (with ``dq`` itself, and the
+    QuantizeLinear making its codes, when they have no other reader)."""
+    t = const_value(graph, (dq.name or "lookup") + "_table", table)
+    nodes, inputs, attrs = list(rest), [dq.inputs[0], t], {}
+    if alone:
+        nodes.insert(0, dq)
         q = dq.inputs[0].producer
         qs = quantize_step(graph, q, ctx)
         if qs is not None and only_consumer(graph, dq.inputs[0]) is dq and \
-                qs.dtype == table_codes(nodes):  # quantize first, in the same kernel
+                qs.dtype == table_codes([dq]):  # quantize first, in the same kernel
             nodes.insert(0, q)
             inputs = [q.inputs[0], t, qs.scale, qs.zero]
             attrs = {"to": elem(dq.inputs[0])}
-        node = Node("ByteLookup", inputs, [nodes[-1].outputs[0]], attrs,
-                    name=nodes[-1].name or dq.name, domain=DOMAIN)
-        node.since_version = 1
-        node.origin = " > ".join(f"{n.op_type}({n.name})" for n in nodes)
-        replace_chain(graph, nodes[0], nodes, node)
-        changed = True
-    return changed
+    node = Node("ByteLookup", inputs, [nodes[-1].outputs[0]], attrs,
+                name=nodes[-1].name or dq.name, domain=DOMAIN)
+    node.since_version = 1
+    node.origin = " > ".join(f"{n.op_type}({n.name})" for n in [dq] + rest)
+    replace_chain(graph, nodes[0], nodes, node)
