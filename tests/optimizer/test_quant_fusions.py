@@ -1,9 +1,9 @@
 """Quantization rewrites (QDQ pairs, repeated QDQ pairs, lookup tables, integer product + Cast,
-Gather before DequantizeLinear): which nodes they take, and outputs bit-identical to the
-unfused graph on values that probe rounding ties, saturation, NaN, infinities and signed
-zeros, on 1 and 2 threads. Saved
-optimized models carry plain-ONNX bodies for the fused ops, which onnxruntime runs to the same
-numbers."""
+Gather before DequantizeLinear, QLinearConv + lookup): which nodes they take, and outputs
+bit-identical to the unfused graph on values that probe rounding ties, saturation, NaN,
+infinities and signed zeros, on 1 and 2 threads. Saved optimized models carry plain-ONNX
+bodies for the fused ops, which onnxruntime runs to the same numbers (within one code where
+its own QLinearConv rounds a code the other way)."""
 
 import numpy as np
 import onnx
@@ -15,7 +15,7 @@ import onnxrun
 ort = pytest.importorskip("onnxruntime")
 RNG = np.random.default_rng(7)
 FUSIONS = ["QuantLookupFusion", "QDQFusion", "RepeatedQDQElimination", "IntegerCastFusion",
-           "GatherBeforeDequantize"]
+           "GatherBeforeDequantize", "ConvLookupFusion"]
 
 
 def _model(nodes, inputs, outputs, inits=(), opset=21):
@@ -303,3 +303,40 @@ def test_gather_before_dequantize_keeps_the_table_8_bit(axis_scale):
         assert [c.dtype for c in consts if c.size == table.size] == [np.uint8]
     with pytest.raises(Exception, match="out of|range|bound"):
         fused.run(None, {"i": np.array([[0, 50, 0], [0, 0, 0]]), "j": feeds["j"]})
+
+
+@pytest.mark.parametrize("channels_last,group", [(0, 1), (1, 8), (0, 8)])
+def test_qlinearconv_takes_the_lookup_of_its_codes(tmp_path, channels_last, group):
+    """QLinearConv -> DQ -> HardSwish -> Q (a QOperator model's activation): the table is
+    applied as the conv requantizes; the same bits on the CPU and Numba providers."""
+    ms = "com.microsoft"
+    w = RNG.integers(-128, 128, (8, 8 // group, 3, 3)).astype(np.int8)
+    c = numpy_helper.from_array
+    inits = [_c("s", 0.05, np.float32), _c("z", 128, np.uint8), c(w, "w"),
+             c(RNG.uniform(1e-3, 4e-3, 8).astype(np.float32), "ws"),
+             c(np.zeros(8, np.int8), "wz"), c(RNG.integers(-900, 900, 8).astype(np.int32), "b")]
+    nodes = [helper.make_node("QLinearConv", ["x", "s", "z", "w", "ws", "wz", "s", "z", "b"],
+                              ["c"], pads=[1, 1, 1, 1], group=group,
+                              **({"domain": ms, "channels_last": 1} if channels_last else {})),
+             helper.make_node("DequantizeLinear", ["c", "s", "z"], ["d"]),
+             helper.make_node("HardSwish", ["d"], ["h"]),
+             helper.make_node("QuantizeLinear", ["h", "s", "z"], ["y"])]
+    shape = [2, 9, 7, 8] if channels_last else [2, 8, 9, 7]
+    f = helper.make_tensor_value_info
+    g = helper.make_graph(nodes, "g", [f("x", TensorProto.UINT8, shape)],
+                          [f("y", TensorProto.UINT8, None)], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21),
+                                            helper.make_opsetid(ms, 1)], ir_version=10)
+    m = m.SerializeToString()
+    feeds = {"x": RNG.integers(0, 256, shape).astype(np.uint8)}
+    fused = _same(m, feeds)
+    assert _ops(fused) == ["QLinearConvLookup"]
+    cpu = onnxrun.InferenceSession(m, providers=["CPUExecutionProvider"])
+    assert cpu.run(None, feeds)[0].tobytes() == fused.run(None, feeds)[0].tobytes()
+    so = onnxrun.SessionOptions()
+    so.optimized_model_filepath = str(tmp_path / "opt.onnx")
+    onnxrun.InferenceSession(m, so)
+    saved = onnx.load(so.optimized_model_filepath).SerializeToString()
+    got = ort.InferenceSession(saved, providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    # (onnxruntime's own QLinearConv may round a code the other way: within one code)
+    np.testing.assert_allclose(got.astype(int), fused.run(None, feeds)[0].astype(int), atol=1)

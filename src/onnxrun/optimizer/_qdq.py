@@ -12,7 +12,7 @@ from onnx import TensorProto
 from ..ir.graph import Graph, Node, Value
 from ..ir.types import DTYPE_TO_ELEM, ELEM_TO_DTYPE, TensorType
 from ..kernels.quant import _blocked
-from ._pattern import claimed_by_cpu
+from ._pattern import claimed_by_cpu, replace_chain
 
 DOMAINS = ("", "com.microsoft")
 F32 = np.dtype(np.float32)
@@ -83,3 +83,27 @@ def dequantize_step(graph: Graph, node: Optional[Node], dtype, ctx) -> Optional[
     if node.attrs.get("output_dtype", 1) != 1:
         return None
     return _step(graph, node, dtype, ctx)
+
+
+#: providers with kernels for the com.onnxrun integer-conv fusions (the Numba provider's take
+#: ConvIntegerFloat and QLinearConvLookup where they take ConvInteger and QLinearConv)
+OURS = ("CPUExecutionProvider", "NumbaExecutionProvider")
+
+
+def claimed_by_ours(ctx, graph: Graph, node: Node) -> bool:
+    """Whether the partitioner will give ``node`` to one of ``OURS``."""
+    for p in getattr(ctx, "providers", ()):
+        if p.name == "CPUExecutionProvider" or \
+                p.get_capability(node, lambda n: ctx.info_for(n, graph)) is not None:
+            return p.name in OURS
+    return True
+
+
+def fuse_pair(graph: Graph, node: Node, reader: Node, op: str, inputs) -> None:
+    """Replace ``node`` and its only ``reader`` by one com.onnxrun ``op`` node with
+    ``node``'s attributes, the given inputs and ``reader``'s outputs."""
+    fused = Node(op, list(inputs), reader.outputs, dict(node.attrs), name=node.name or reader.name,
+                 domain="com.onnxrun")
+    fused.since_version = 1
+    fused.origin = f"{node.op_type}({node.name}) > {reader.origin or reader.name}"
+    replace_chain(graph, node, [node, reader], fused)

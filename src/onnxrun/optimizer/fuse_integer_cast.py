@@ -12,26 +12,15 @@ from __future__ import annotations
 
 from onnx import TensorProto
 
-from ..ir.graph import Graph, Node
-from ._pattern import claimed_by_cpu, only_consumer, replace_chain
+from ..ir.graph import Graph
+from ._pattern import claimed_by_cpu, only_consumer
+from ._qdq import claimed_by_ours, fuse_pair
 
 NAME = "IntegerCastFusion"
 LEVEL = 2
 ORDER = 38
 DOMAIN = "com.onnxrun"
 FUSED = {"MatMulInteger": "MatMulIntegerFloat", "ConvInteger": "ConvIntegerFloat"}
-#: providers with kernels for the fused ops (the Numba provider's take ConvIntegerFloat where
-#: they take ConvInteger)
-OURS = ("CPUExecutionProvider", "NumbaExecutionProvider")
-
-
-def _provider(ctx, graph: Graph, node: Node):
-    """The name of the provider the partitioner will give ``node`` to."""
-    for p in getattr(ctx, "providers", ()):
-        if p.name == "CPUExecutionProvider" or \
-                p.get_capability(node, lambda n: ctx.info_for(n, graph)) is not None:
-            return p.name
-    return "CPUExecutionProvider"
 
 
 def apply(graph: Graph, ctx) -> bool:
@@ -42,12 +31,8 @@ def apply(graph: Graph, ctx) -> bool:
         cast = only_consumer(graph, node.outputs[0], "Cast")
         if cast is None or cast.attrs.get("to") != TensorProto.FLOAT:
             continue
-        if _provider(ctx, graph, node) not in OURS or not claimed_by_cpu(ctx, graph, cast):
+        if not claimed_by_ours(ctx, graph, node) or not claimed_by_cpu(ctx, graph, cast):
             continue
-        fused = Node(FUSED[node.op_type], node.inputs, cast.outputs, dict(node.attrs),
-                     name=node.name or cast.name, domain=DOMAIN)
-        fused.since_version = 1
-        fused.origin = f"{node.op_type}({node.name}) > Cast({cast.name})"
-        replace_chain(graph, node, [node, cast], fused)
+        fuse_pair(graph, node, cast, FUSED[node.op_type], node.inputs)
         changed = True
     return changed

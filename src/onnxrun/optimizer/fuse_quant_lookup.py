@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 import numpy as np
-from onnx import TensorProto
+from onnx import TensorProto, helper
 
 from ..ir.graph import Graph, Node, Value
 from ._pattern import claimed_by_cpu, const_value, only_consumer, replace_chain
@@ -88,9 +88,14 @@ def _follow(graph: Graph, dq: Node, first: Node, ctx) -> Optional[List[Node]]:
     return nodes[:end] or None
 
 
-def table_codes(nodes: List[Node]) -> np.dtype:
-    """The code type a chain starts from."""
-    return np.dtype(_CODES[elem(nodes[0].inputs[0])])
+def table_codes(nodes: List[Node]) -> Optional[np.dtype]:
+    """The 8-bit code type a chain's DequantizeLinear reads: its input's type where known,
+    else its zero point's (which must be of that type)."""
+    dq = nodes[0]
+    code = _CODES.get(elem(dq.inputs[0]))
+    if code is None and len(dq.inputs) > 2 and dq.inputs[2] is not None:
+        code = _CODES.get(elem(dq.inputs[2]))
+    return None if code is None else np.dtype(code)
 
 
 def _table(graph: Graph, nodes: List[Node], ctx) -> Optional[np.ndarray]:
@@ -118,7 +123,7 @@ def _codes_of(graph: Graph, dq: Node, ctx) -> bool:
     """Whether ``dq`` dequantizes 8-bit codes per tensor with constant parameters."""
     if dq.op_type != "DequantizeLinear" or not dq.inputs:
         return False
-    dtype = _CODES.get(elem(dq.inputs[0]))
+    dtype = table_codes([dq])
     return dtype is not None and dequantize_step(graph, dq, dtype, ctx) is not None
 
 
@@ -152,7 +157,7 @@ def _replace(graph: Graph, dq: Node, rest: List[Node], table, alone: bool, ctx) 
                 qs.dtype == table_codes([dq]):  # quantize first, in the same kernel
             nodes.insert(0, q)
             inputs = [q.inputs[0], t, qs.scale, qs.zero]
-            attrs = {"to": elem(dq.inputs[0])}
+            attrs = {"to": helper.np_dtype_to_tensor_dtype(qs.dtype)}
     node = Node("ByteLookup", inputs, [nodes[-1].outputs[0]], attrs,
                 name=nodes[-1].name or dq.name, domain=DOMAIN)
     node.since_version = 1

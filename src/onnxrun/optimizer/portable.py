@@ -134,6 +134,15 @@ def _byte_lookup(b: _Body, node: onnx.NodeProto, ins: List[str], out: str) -> No
     b.op("Gather", [ins[1], b.op("Cast", [x], to=TensorProto.INT32)], out, axis=0)
 
 
+def _qlinear_conv_lookup(b: _Body, node: onnx.NodeProto, ins: List[str], out: str) -> None:
+    attrs = _attrs(node)
+    ms = {"domain": "com.microsoft"} if attrs.get("channels_last") else {}
+    if not ms:
+        attrs.pop("channels_last", None)
+    codes = b.op("QLinearConv", ins[:9], **attrs, **ms)
+    b.op("Gather", [ins[9], b.op("Cast", [codes], to=TensorProto.INT32)], out, axis=0)
+
+
 def _integer_float(op: str) -> Callable:
     def build(b: _Body, node: onnx.NodeProto, ins: List[str], out: str) -> None:
         b.op("Cast", [b.op(op, ins, **_attrs(node))], out, to=TensorProto.FLOAT)
@@ -150,6 +159,7 @@ BUILDERS: Dict[str, Callable] = {
     "ByteLookup": _byte_lookup,
     "MatMulIntegerFloat": _integer_float("MatMulInteger"),
     "ConvIntegerFloat": _integer_float("ConvInteger"),
+    "QLinearConvLookup": _qlinear_conv_lookup,
 }
 
 

@@ -7,7 +7,8 @@ conv of the zero-point-shifted values in float32, exact while every partial sum 
 * the float conv of the convs conv.py's direct kernel takes (2-D depthwise, and grouped with
   few input channels per group), where NumPy's depthwise path makes a pass per tap;
 * QLinearConv's requantization (``_requant``), one pass where NumPy makes seven (dense
-  QLinearConvs are claimed for it, their conv staying onnxrun's BLAS one).
+  QLinearConvs are claimed for it, their conv staying onnxrun's BLAS one); QLinearConvLookup
+  looks its table up in the same pass.
 
 Claimed when the weights and their zero point are constant 8-bit values and one float32 pass
 is exact (and, for ConvInteger, the conv is a direct one); the rest stays on the CPU provider.
@@ -22,6 +23,7 @@ from ..quant._blocked import EXACT, PARALLEL_MIN
 from ..quant._common import int_range
 from ..quant._float_exact import ExactConv, input_bound, shift_to_float
 from ..quant.conv_integer import ConvInteger, ConvIntegerFloat, QLinearConv, _w_zero_point
+from ..quant.qlinear_conv_lookup import QLinearConvLookup
 from ..registry import kernel
 from . import PROVIDER
 from .conv import BLOCKS_PER_THREAD, _direct
@@ -29,6 +31,7 @@ from .conv import BLOCKS_PER_THREAD, _direct
 #: output elements per thread block of the requantization pass (about 100 us)
 REQUANT_GRAIN = 1 << 19
 _REQUANT_TYPES = (np.dtype(np.uint8), np.dtype(np.int8))
+_TABLE_TYPES = _REQUANT_TYPES + (np.dtype(np.float32),)
 
 
 def _one_pass(info, w_index: int, zp_index: int, direct_only: bool) -> bool:
@@ -72,23 +75,29 @@ class _Compiled:
 
     def __init__(self, info) -> None:
         super().__init__(info)
-        self._requant = {}
+        self._requant = None  # (code type, compiled pass, table or a stand-in of that type)
         zp = info.const_inputs[7] if len(info.const_inputs) > 7 else None
-        if info.op_type == "QLinearConv" and zp is not None and zp.dtype in _REQUANT_TYPES:
+        table = getattr(self, "table", None)  # QLinearConvLookup's
+        if info.op_type.startswith("QLinearConv") and zp is not None and \
+                zp.dtype in _REQUANT_TYPES and (table is None or table.dtype in _TABLE_TYPES):
             from . import _requant  # numba is imported here, at session initialization
-            self._requant[zp.dtype] = _requant.kernel(zp.dtype)
+            if table is None:
+                self._requant = (zp.dtype, _requant.kernel(zp.dtype), np.zeros(1, zp.dtype))
+            else:
+                self._requant = (zp.dtype, _requant.kernel(table.dtype, True), table)
 
     def float_conv(self, info, w):
         return DirectFloatConv if _direct(info, w) else super().float_conv(info, w)
 
     def requantize(self, acc, bias, mult, zero, dt):
-        fn = self._requant.get(dt)
-        if fn is None or acc.dtype != np.float32 or acc.size == 0 or \
-                (bias is not None and np.abs(bias.astype(np.int64)).max() > EXACT):
+        if self._requant is None or self._requant[0] != dt or acc.dtype != np.float32 or \
+                acc.size == 0 or (bias is not None and
+                                  np.abs(bias.astype(np.int64)).max() > EXACT):
             return super().requantize(acc, bias, mult, zero, dt)
+        _, fn, table = self._requant
         N, M = acc.shape[:2]
         rows = np.ascontiguousarray(acc).reshape(N * M, -1)
-        out = np.empty(acc.shape, dt)
+        out = np.empty(acc.shape, table.dtype)
         orows = out.reshape(N * M, -1)
         b = np.zeros(M, np.float32) if bias is None else bias.astype(np.float32)
         b = np.tile(b, N)
@@ -98,7 +107,8 @@ class _Compiled:
         pool = self.pool
         blocks = 1 if acc.size < PARALLEL_MIN else \
             max(1, min(BLOCKS_PER_THREAD * pool.num_threads, acc.size // REQUANT_GRAIN))
-        pool.parallel_for(N * M, lambda r0, r1: fn(rows, b, m, z, lo, hi, orows, r0, r1),
+        pool.parallel_for(N * M,
+                          lambda r0, r1: fn(rows, b, m, z, lo, hi, table, orows, r0, r1),
                           blocks)
         return out
 
@@ -124,3 +134,9 @@ class NumbaQLinearConv(_Compiled, QLinearConv):
         supports=_qlinear_supports, fresh=True)
 class NumbaMsQLinearConv(_Compiled, MsQLinearConv):
     """com.microsoft QLinearConv (channels_last too), compiled likewise."""
+
+
+@kernel("QLinearConvLookup", domain="com.onnxrun", since=1, provider=PROVIDER,
+        supports=_qlinear_supports, fresh=True)
+class NumbaQLinearConvLookup(_Compiled, QLinearConvLookup):
+    """QLinearConvLookup with the table applied in the compiled requantization."""
