@@ -177,3 +177,18 @@ def test_requantization_adds_a_large_bias_with_one_rounding():
     want = np.rint(once * mult).astype(np.uint8)
     got = requantize_rows(acc.copy(), bias, mult, np.float32(0), np.uint8, None)
     assert got.reshape(()) == want
+
+
+def test_microsoft_exact_matmul_chunks_by_column_sums():
+    from onnxrun.kernels.microsoft._quant import exact_matmul, int_matrix
+    for K, extreme in ((384, False), (3000, True)):
+        w = RNG.integers(-128, 128, (2, K, 12))
+        if extreme:
+            w[:, : K // 2] = -128  # sums far past 2**24: several chunks, float64 sums
+        a = RNG.integers(-255, 256, (2, 5, K))
+        a[..., : K // 2] = 255
+        b = int_matrix(w.astype(np.float32))
+        assert (len(b.chunks) > 1) == extreme
+        got = exact_matmul(a.astype(np.float32), b)
+        assert got.dtype == (np.float64 if extreme else np.float32)
+        np.testing.assert_array_equal(got, a @ w)
