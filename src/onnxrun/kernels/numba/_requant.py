@@ -8,6 +8,8 @@ is rounded (``rint``) before the zero point is added, as in the NumPy code."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import _jit
@@ -39,6 +41,7 @@ def _make(lookup, tag):
     return requantize
 
 
+@functools.lru_cache(maxsize=None)
 def kernel(out_dtype, lookup: bool = False):
     """``fn(acc, bias, mult, zero, lo, hi, table, out, r0, r1)`` for float32 accumulators:
     8-bit codes of ``out_dtype``, or with ``lookup`` entries of a 256-entry ``table`` of

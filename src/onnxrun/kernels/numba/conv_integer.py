@@ -16,6 +16,8 @@ is exact (and, for ConvInteger, the conv is a direct one); the rest stays on the
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from ..microsoft.qlinear_conv import QLinearConv as MsQLinearConv
@@ -43,12 +45,29 @@ def _one_pass(info, w_index: int, zp_index: int, direct_only: bool) -> bool:
         return False
     if direct_only and not _direct(info, w):
         return False
+    return _exact_in_one_pass(w, zp)
+
+
+#: id(w) -> (weakref to w, weakref to its zero point or None, answer): the optimizer and the
+#: partitioner ask several times per node
+_answers = {}
+
+
+def _exact_in_one_pass(w: np.ndarray, zp) -> bool:
+    """Whether one float32 conv pass with these weights is exact (remembered per weight)."""
+    got = _answers.get(id(w))
+    if got is not None and got[0]() is w and (got[1]() if got[1] else None) is zp:
+        return got[2]
     try:
         ws = shift_to_float(w, _w_zero_point(zp, w))
     except Exception:  # noqa: BLE001 - a bad zero point: the CPU kernel reports it
         return False
     pieces = ExactConv.chunks(ws, np.uint8)
-    return pieces is not None and len(pieces) == 1
+    answer = pieces is not None and len(pieces) == 1
+    key = id(w)
+    _answers[key] = (weakref.ref(w, lambda _, k=key: _answers.pop(k, None)),
+                     None if zp is None else weakref.ref(zp), answer)
+    return answer
 
 
 def _conv_integer_supports(info) -> bool:
