@@ -25,7 +25,9 @@ def _foldable(node, graph: Graph) -> bool:
         return False
     if node.domain != "" or node.op_type in _SKIP:
         return False
-    if not node.inputs or any(v is not None and v.const is None for v in node.inputs):
+    if not node.inputs and node.op_type != "Constant":  # (Random*: nothing to fold)
+        return False
+    if any(v is not None and v.const is None for v in node.inputs):
         return False
     schema = get_schema(node.op_type, graph.opsets.get(node.domain, 1), node.domain)
     if schema is None or schema.node_determinism != schema.NodeDeterminism.Deterministic:

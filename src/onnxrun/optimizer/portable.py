@@ -117,12 +117,49 @@ def _elementwise_chain(b: _Body, node: onnx.NodeProto, ins: List[str], out: str)
             acc = b.op(op, pair, target)
 
 
+def _quantize_dequantize(b: _Body, node: onnx.NodeProto, ins: List[str], out: str) -> None:
+    to = _attrs(node).get("to", TensorProto.UINT8)
+    extra = {"output_dtype": to} if not ins[2] and to != TensorProto.UINT8 else {}
+    q = b.op("QuantizeLinear", ins[:3], **extra)
+    b.op("DequantizeLinear", [q] + ins[3:5], out)
+
+
+def _byte_lookup(b: _Body, node: onnx.NodeProto, ins: List[str], out: str) -> None:
+    x = ins[0]
+    if len(ins) > 2:  # float input: quantized first
+        to = _attrs(node).get("to", TensorProto.UINT8)
+        extra = {"output_dtype": to} if not ins[3] and to != TensorProto.UINT8 else {}
+        x = b.op("QuantizeLinear", ins[:1] + ins[2:4], **extra)
+    # the table is in byte order: an int8 code's negative index counts from the end
+    b.op("Gather", [ins[1], b.op("Cast", [x], to=TensorProto.INT32)], out, axis=0)
+
+
+def _qlinear_conv_lookup(b: _Body, node: onnx.NodeProto, ins: List[str], out: str) -> None:
+    attrs = _attrs(node)
+    ms = {"domain": "com.microsoft"} if attrs.get("channels_last") else {}
+    if not ms:
+        attrs.pop("channels_last", None)
+    codes = b.op("QLinearConv", ins[:9], **attrs, **ms)
+    b.op("Gather", [ins[9], b.op("Cast", [codes], to=TensorProto.INT32)], out, axis=0)
+
+
+def _integer_float(op: str) -> Callable:
+    def build(b: _Body, node: onnx.NodeProto, ins: List[str], out: str) -> None:
+        b.op("Cast", [b.op(op, ins, **_attrs(node))], out, to=TensorProto.FLOAT)
+    return build
+
+
 #: com.onnxrun op -> body builder
 BUILDERS: Dict[str, Callable] = {
     "FusedConv": _fused_conv,
     "FusedMatMul": _fused_matmul,
     "Gelu": _gelu,
     "ElementwiseChain": _elementwise_chain,
+    "QuantizeDequantize": _quantize_dequantize,
+    "ByteLookup": _byte_lookup,
+    "MatMulIntegerFloat": _integer_float("MatMulInteger"),
+    "ConvIntegerFloat": _integer_float("ConvInteger"),
+    "QLinearConvLookup": _qlinear_conv_lookup,
 }
 
 

@@ -5,12 +5,13 @@ products through BLAS, and sub-byte unpacking."""
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
 from ...errors import InvalidArgument
 from ..quant._common import int_range
+from ..quant._float_exact import sum_chunks
 
 F32 = np.dtype(np.float32)
 F64 = np.dtype(np.float64)
@@ -119,35 +120,37 @@ def dynamic_uint8_params(x: np.ndarray) -> Tuple[np.float32, int]:
 
 class IntMatrix(NamedTuple):
     """Zero-point-shifted 8-bit weights held as exact float32 integers, with the largest
-    magnitude (what bounds the partial sums of a product with them)."""
+    magnitude and the cuts of the summed axis that keep a product with them exact."""
 
     w: np.ndarray
     bound: int
+    chunks: List[Tuple[int, int]]
 
 
 def int_matrix(w: np.ndarray) -> IntMatrix:
-    """``w`` (integer values) as float32 with its bound, for :func:`exact_matmul`."""
+    """``w`` (integer values, [..., K, N]) as float32 with its bound and chunks, for
+    :func:`exact_matmul`."""
     w = np.ascontiguousarray(w, dtype=F32)
-    return IntMatrix(w, int(np.abs(w).max()) if w.size else 0)
+    K = w.shape[-2] if w.ndim >= 2 else 0
+    cols = np.moveaxis(w, -2, 0).reshape(K, -1) if w.ndim >= 2 else w.reshape(0, 0)
+    chunks = sum_chunks(cols, 255)  # |a| <= 255: shifted 8-bit values
+    if chunks is None:  # (a weight past 65793: not an 8-bit one)
+        raise InvalidArgument("integer weights too large for exact float32 products")
+    return IntMatrix(w, int(np.abs(w).max()) if w.size else 0, chunks)
 
 
 def exact_matmul(a: np.ndarray, b: IntMatrix) -> np.ndarray:
-    """``a @ b.w`` of integer-valued float32 arrays as exact float64 integers.
-
-    float32 BLAS is exact while every partial sum stays below 2**24; with products bounded by
-    ``max|a| * b.bound`` that holds for ``(2**24 - 1) // bound`` terms, so K is cut into chunks
-    of that length (contiguous, which OpenBLAS multiplies much faster than strided slices),
-    each multiplied in float32 and the chunk results summed in float64 (exact to 2**53). The
-    chunks add up to the FLOPs of one product: float32 keeps twice float64 BLAS's speed."""
-    K = a.shape[-1]
-    bound = max((int(np.abs(a).max()) if a.size else 0) * b.bound, 1)
-    step = max(1, (2 ** 24 - 1) // bound)
-    if K <= step:
-        return np.matmul(a, b.w).astype(F64)
-    step = -(-K // -(-K // step))  # equal chunks: no short remainder GEMM
+    """``a @ b.w`` of integer-valued float32 arrays, ``a`` the zero-point-shifted 8-bit
+    values (|a| <= 255), exactly: float32 BLAS is exact while every partial sum stays below
+    2**24, and a partial sum of one output is at most 255 times the sum of its column's
+    magnitudes, so the summed axis is cut where those sums reach 2**24 (``b.chunks``, most
+    weights one piece: the float32 product itself is returned, exact). Several chunks are
+    multiplied in float32 and summed in float64 (exact to 2**53), which is returned."""
+    if len(b.chunks) == 1:
+        return np.matmul(a, b.w)
     acc = None
-    for k in range(0, K, step):
-        part = np.matmul(np.ascontiguousarray(a[..., k:k + step]), b.w[..., k:k + step, :])
+    for lo, hi in b.chunks:
+        part = np.matmul(np.ascontiguousarray(a[..., lo:hi]), b.w[..., lo:hi, :])
         if acc is None:
             acc = part.astype(F64)
         else:

@@ -75,7 +75,7 @@ class IntegerMatMulToFloat(OpKernel):
         except ValueError:
             raise InvalidArgument(f"{self.op}: batch dimensions of A {a.shape} and B "
                                   f"{shape} are not broadcastable") from None
-        acc = exact_matmul(a, b).astype(F32)  # int32 values: exact to 2**24, rounded above
+        acc = exact_matmul(a, b).astype(F32, copy=False)  # exact to 2**24, rounded above
         inside = b_param_per_column(b_scale, shape)
         mult = _as_col(b_scale).astype(F32) if inside else np.float32(1)
         if a_scale is not None:

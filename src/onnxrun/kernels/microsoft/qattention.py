@@ -110,7 +110,7 @@ class QAttention(OpKernel):
         si = scale_value(input_scale, "QAttention: input_scale")
         sw = column_param(weight_scale, 3 * hid, "QAttention: weight_scale").astype(F32)
         zi = zero_point(input_zero_point, input.dtype, "QAttention: input_zero_point")
-        acc = exact_matmul(input.astype(F32) - np.float32(zi), w).astype(F32)
+        acc = exact_matmul(input.astype(F32) - np.float32(zi), w).astype(F32, copy=False)
         qkv = acc * (sw * si) + bias.astype(F32)
         q, k, v = (qkv[..., i * hid:(i + 1) * hid].reshape(Bn, S, N, H).transpose(0, 2, 1, 3)
                    for i in range(3))

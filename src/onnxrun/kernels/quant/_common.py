@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Optional, Sequence, Tuple
 
 import ml_dtypes
@@ -23,7 +24,11 @@ _INT_NAMES = ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "u
 
 def int_range(dt: np.dtype) -> Optional[Tuple[int, int]]:
     """(min, max) of an integer dtype (NumPy or ml_dtypes), or None for other types."""
-    dt = np.dtype(dt)
+    return _int_range(np.dtype(dt))
+
+
+@functools.lru_cache(maxsize=None)
+def _int_range(dt: np.dtype) -> Optional[Tuple[int, int]]:
     if dt.name not in _INT_NAMES:
         return None
     info = ml_dtypes.iinfo(dt) if dt.type.__module__.startswith("ml_dtypes") else np.iinfo(dt)

@@ -33,7 +33,10 @@ def exact_matmul(a: np.ndarray, b: np.ndarray, bound_a: int, bound_b: int, k: in
 
 
 def to_int32(acc: np.ndarray) -> np.ndarray:
-    """Exact float64 integers to int32, wrapping like 32-bit accumulation."""
+    """Exact integers as int32: float64 ones wrap like 32-bit accumulation; float32 ones (an
+    exact single-chunk accumulator, below 2**24) convert directly."""
+    if acc.dtype == np.float32:
+        return acc.astype(np.int32)
     return acc.astype(np.int64).astype(np.int32)
 
 

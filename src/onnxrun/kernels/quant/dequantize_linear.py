@@ -7,6 +7,7 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
+from . import _blocked
 from ._common import F32, elem_dtype, expand_param, int_range, to_float
 
 _OUT = (np.dtype(np.float32), np.dtype(np.float16), np.dtype("bfloat16"))
@@ -27,6 +28,7 @@ class DequantizeLinear(OpKernel):
         if self.out_dtype is not None and self.out_dtype not in _OUT:
             raise InvalidArgument(f"output_dtype must be float, float16 or bfloat16, got "
                                   f"{self.out_dtype}")
+        self.pool = info.intra_op
 
     def __call__(self, x, x_scale, x_zero_point=None):
         out = self.out_dtype or (x_scale.dtype if x_scale.dtype in _OUT else F32)
@@ -38,6 +40,10 @@ class DequantizeLinear(OpKernel):
                     x_zero_point.size == 1 and x_scale.size == 1):
                 raise InvalidArgument(f"x_zero_point shape {x_zero_point.shape} must equal "
                                       f"x_scale shape {x_scale.shape}")
+        if out == F32 and self.block_size == 0:
+            p = _blocked.per_tensor(x_scale, x_zero_point, x.dtype)
+            if p is not None:
+                return _blocked.dequantize(x, p, self.pool)
         scale = to_float(expand_param(x_scale, x.shape, self.axis, self.block_size, "x_scale"))
         if int_range(x.dtype) is not None and x.dtype.itemsize > 2:
             v = x.astype(np.int64)  # int32: the difference needs more than 24 bits

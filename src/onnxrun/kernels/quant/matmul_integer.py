@@ -83,17 +83,21 @@ class _IntegerProduct(OpKernel):
         if bzp is not None and bzp.dtype != B.dtype:
             return  # reported at run time, by the general path's checks
         col = _col_param(bzp, B, "b_zero_point")
-        shifted_b = B.astype(np.float64) - (0 if col is None else col.astype(np.float64))
+        shifted_b = B.astype(F32)  # exact: 8-bit values and their differences
+        if col is not None:
+            shifted_b -= col.astype(F32)
         self.fast = ExactMatMul(shifted_b, np.uint8, info.intra_op)
         self.B = B
 
-    def product(self, A, azp, B, bzp):
-        """Exact ``(A - azp) @ (B - bzp)`` as float64."""
+    def product(self, A, azp, B, bzp, rounded=False):
+        """Exact ``(A - azp) @ (B - bzp)``: float32 (exact integers) or float64; with
+        ``rounded``, float32(acc) always."""
         if B is self.B and A.ndim >= 2 and input_bound(A.dtype) is not None:
             _check_mm(A, B)
-            return self.fast(shift_to_float(A, _row_param(azp, A, "a_zero_point")))
-        return _product(A, _row_param(azp, A, "a_zero_point"), B,
-                        _col_param(bzp, B, "b_zero_point"))
+            return self.fast(shift_to_float(A, _row_param(azp, A, "a_zero_point")), rounded)
+        acc = _product(A, _row_param(azp, A, "a_zero_point"), B,
+                       _col_param(bzp, B, "b_zero_point"))
+        return acc.astype(F32) if rounded else acc
 
 
 @kernel("MatMulInteger", since=10, fresh=True)
@@ -102,6 +106,19 @@ class MatMulInteger(_IntegerProduct):
 
     def __call__(self, A, B, a_zero_point=None, b_zero_point=None):
         return to_int32(self.product(A, a_zero_point, B, b_zero_point))
+
+
+@kernel("MatMulIntegerFloat", since=1, domain="com.onnxrun", fresh=True)
+class MatMulIntegerFloat(_IntegerProduct):
+    """``Cast(MatMulInteger(...), to=FLOAT)`` in one kernel (optimizer/fuse_integer_cast.py):
+    float32 of the int32 product, taken straight from the exact float32 GEMM (no int32 array
+    in between). The int32 accumulator cannot wrap where the weights bound it below 2**31;
+    elsewhere it is made as MatMulInteger makes it."""
+
+    def __call__(self, A, B, a_zero_point=None, b_zero_point=None):
+        if self.fast is not None and self.fast.max_acc < 2 ** 31:
+            return self.product(A, a_zero_point, B, b_zero_point, rounded=True)
+        return to_int32(self.product(A, a_zero_point, B, b_zero_point)).astype(F32)
 
 
 @kernel("QLinearMatMul", since=10, fresh=True)
@@ -117,7 +134,7 @@ class QLinearMatMul(_IntegerProduct):
         for name, zp, v in (("a_zero_point", a_zero_point, a), ("b_zero_point", b_zero_point, b)):
             if zp is not None and zp.dtype != v.dtype:
                 raise InvalidArgument(f"{name} type {zp.dtype} must equal its input's {v.dtype}")
-        acc = self.product(a, a_zero_point, b, b_zero_point)
+        acc = self.product(a, a_zero_point, b, b_zero_point, rounded=True)
         sa = to_float(_row_param(a_scale, a, "a_scale"))
         sb = to_float(_col_param(b_scale, b, "b_scale"))
         mult = (sa * sb) / to_float(y_scale.reshape(()) if y_scale.size == 1 else y_scale)

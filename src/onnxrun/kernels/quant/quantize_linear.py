@@ -7,6 +7,7 @@ import numpy as np
 from ...errors import InvalidArgument
 from ..base import OpKernel
 from ..registry import kernel
+from . import _blocked
 from ._common import (F32, FLOAT_Q, elem_dtype, expand_param, int_range, saturate_cast,
                       to_float)
 
@@ -29,6 +30,7 @@ class QuantizeLinear(OpKernel):
         self.out_dtype = elem_dtype(od, "output_dtype") if od else None
         pr = int(info.attr("precision", 0))
         self.precision = elem_dtype(pr, "precision") if pr else None
+        self.pool = info.intra_op
 
     def __call__(self, x, y_scale, y_zero_point=None):
         dt = self.out_dtype
@@ -46,6 +48,10 @@ class QuantizeLinear(OpKernel):
             raise InvalidArgument(f"y_zero_point shape {y_zero_point.shape} must equal y_scale "
                                   f"shape {y_scale.shape}")
         prec = self.precision or y_scale.dtype
+        if x.dtype == F32 and prec == F32 and self.block_size == 0:
+            p = _blocked.per_tensor(y_scale, y_zero_point, dt)
+            if p is not None:
+                return _blocked.quantize(x, p, dt, self.pool)
         scale = expand_param(y_scale, x.shape, self.axis, self.block_size, "y_scale")
         if prec == np.float64:
             q = to_float(x, np.dtype(np.float64)) / to_float(scale, np.dtype(np.float64))
